@@ -1,0 +1,47 @@
+# vfio.passthrough: set-up, demo and tests. Every target works on a fresh Debian host as root.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+SYSTEM_PACKAGES := fuse3 driverctl mdevctl
+export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+
+.PHONY: venv system-packages demo test unit functional sanity clean
+
+venv: system-packages $(VENV)/.stamp
+
+# fuse3 gives libfuse3 and fusermount3 to the simulated host; driverctl and mdevctl are the
+# real peers the interchangeability tests run against.
+system-packages:
+	@missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing $$missing"; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+
+$(VENV)/.stamp: requirements.txt test-requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt -r test-requirements.txt
+	# The collection is found by ansible from the venv: a link in site-packages to this checkout.
+	site=$$($(PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])') && \
+	  mkdir -p $$site/ansible_collections/vfio && \
+	  ln -sfn $(CURDIR) $$site/ansible_collections/vfio/passthrough
+	touch $@
+
+demo: venv
+	$(PY) tests/demo.py
+
+test: venv unit functional sanity
+
+unit: venv
+	$(PY) -m pytest -q tests/unit
+
+functional: venv
+	$(PY) -m pytest -q tests/functional
+
+sanity: venv
+	$(PY) tests/sanity.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,125 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to vfio.passthrough
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Buses and devices as sysfs shows them under ``/sys/bus/<bus>``."""
+
+import os
+
+from . import _attr, _udev
+from ._errors import NotFound
+
+UNSET_OVERRIDE = ('(null)', '')
+
+
+class Bus(object):
+    """``/sys/bus/<name>``: its devices, drivers and ``drivers_probe``."""
+
+    def __init__(self, host, name):
+        self.host = host
+        self.name = name
+
+    def path(self, *parts):
+        """A path below the bus directory."""
+        return self.host.bus(self.name, *parts)
+
+    @property
+    def exists(self):
+        """True if the bus is registered."""
+        return os.path.isdir(self.path())
+
+    def require(self):
+        """Raise NotFound unless the bus exists; return self."""
+        if not self.exists:
+            raise NotFound('bus %s does not exist (%s is missing)' % (self.name, self.host.display(self.path())),
+                           path=self.host.display(self.path()))
+        return self
+
+    def device_names(self):
+        """Names of the bus's devices, sorted."""
+        names = _udev.list_devices(self.host, self.name)
+        if names is not None:
+            return names
+        try:
+            return sorted(os.listdir(self.path('devices')))
+        except OSError:
+            return []
+
+    def device(self, name):
+        """The device ``name`` of this bus (it may not exist)."""
+        return Device(self, name)
+
+    def has_driver(self, driver):
+        """True if ``driver`` is registered on this bus."""
+        return os.path.isdir(self.path('drivers', driver))
+
+    def driver_path(self, driver, *parts):
+        """A path below ``drivers/<driver>``."""
+        return self.path('drivers', driver, *parts)
+
+
+class Device(object):
+    """A device of a bus; properties read sysfs each time (the kernel may change it)."""
+
+    def __init__(self, bus, name):
+        self.bus = bus
+        self.host = bus.host
+        self.name = name
+
+    def __str__(self):
+        return '%s device %s' % (self.bus.name, self.name)
+
+    def __eq__(self, other):
+        return isinstance(other, Device) and (self.bus.name, self.name) == (other.bus.name, other.name)
+
+    def __hash__(self):
+        return hash((self.bus.name, self.name))
+
+    def path(self, *parts):
+        """A path below the device's directory (through the bus link)."""
+        return self.bus.path('devices', self.name, *parts)
+
+    def display(self, *parts):
+        """The path as it is on the host, for messages."""
+        return self.host.display(self.path(*parts))
+
+    @property
+    def exists(self):
+        """True if the device is present."""
+        return os.path.exists(self.path())
+
+    def require(self):
+        """Raise NotFound unless the device exists; return self."""
+        self.bus.require()
+        if not self.exists:
+            raise NotFound('%s does not exist (%s is missing)' % (self, self.display()),
+                           path=self.display(), device=self.name)
+        return self
+
+    @property
+    def driver(self):
+        """The bound driver's name, or None."""
+        return _attr.link_name(self.path('driver'))
+
+    @property
+    def supports_override(self):
+        """True if the device has a ``driver_override`` attribute."""
+        return os.path.exists(self.path('driver_override'))
+
+    @property
+    def override(self):
+        """The driver_override, or None when unset (``(null)``, or empty on AP queues)."""
+        value = _attr.read(self.path('driver_override'))
+        return None if value is None or value in UNSET_OVERRIDE else value
+
+    def attr(self, name, default=None):
+        """Read an attribute of the device."""
+        return _attr.read(self.path(name), default)
+
+    def write(self, name, value):
+        """Write an attribute of the device."""
+        _attr.write(self.path(name), value, device=str(self), display=self.display(name))
+
+    @property
+    def iommu_group(self):
+        """The IOMMU group's name, or None."""
+        return _attr.link_name(self.path('iommu_group'))

@@ -1,0 +1,55 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to vfio.passthrough
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""One root for every path the collection touches.
+
+``VFIO_PASSTHROUGH_ROOT`` (default ``/``) moves the whole host: ``/sys``, ``/etc``,
+``/proc`` and ``/usr`` are all taken below it. Tests, the demo and chroots use it; no
+other file of the collection spells out ``/sys``.
+"""
+
+
+import os
+
+ROOT_ENV = 'VFIO_PASSTHROUGH_ROOT'
+
+
+class Host(object):
+    """The host the modules act on, seen from ``root``."""
+
+    def __init__(self, root=None):
+        self.root = os.path.abspath(root or os.environ.get(ROOT_ENV) or '/')
+
+    @property
+    def is_real(self):
+        """True when the root is ``/``: kernel modules may be loaded and uevents watched."""
+        return self.root == '/'
+
+    def path(self, *parts):
+        """A path below the root; ``parts`` are relative components."""
+        return os.path.join(self.root, *parts)
+
+    def sys(self, *parts):
+        """A path below ``/sys``."""
+        return self.path('sys', *parts)
+
+    def bus(self, bus, *parts):
+        """A path below ``/sys/bus/<bus>``."""
+        return self.path('sys', 'bus', bus, *parts)
+
+    def etc(self, *parts):
+        """A path below ``/etc``."""
+        return self.path('etc', *parts)
+
+    def proc(self, *parts):
+        """A path below ``/proc``."""
+        return self.path('proc', *parts)
+
+    def display(self, path):
+        """``path`` as it is on the host (without the root), for messages."""
+        if self.is_real or not path.startswith(self.root + os.sep):
+            return path
+        return path[len(self.root):]
+
+    def __repr__(self):
+        return 'Host(%r)' % self.root

@@ -1,0 +1,235 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: contributors to vfio.passthrough
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+DOCUMENTATION = r'''
+module: driver_override
+short_description: Bind devices to a chosen driver through driver_override (driverctl parity)
+version_added: 0.1.0
+description:
+  - Sets or clears the C(driver_override) of PCI devices and css subchannels (and of AP queues on kernels
+    that offer it), as C(driverctl set-override) and C(unset-override) do.
+  - With I(probe=true) the device is unbound from its current driver, the override is written, the bus is asked
+    to probe, and the module checks which driver bound. If the device does not end up bound as asked, the
+    previous override and driver are restored and the task fails saying so.
+  - Persistent overrides are stored exactly as driverctl stores them, in C(/etc/driverctl.d/<bus>-<device>), so
+    C(driverctl list-overrides) and this module are interchangeable. driverctl's udev rule applies them at boot
+    when driverctl is installed; otherwise the module installs a udev rule, a script and a oneshot systemd unit
+    that re-bind every device whose driver is not its override once devices have settled (css uevents arrive
+    after device recognition, so a udev rule alone can miss).
+  - Every path is taken below the environment variable C(VFIO_PASSTHROUGH_ROOT) (default C(/)), which points
+    the module at a simulated host or a chroot. Kernel modules are loaded only when that root is C(/).
+author:
+  - vfio.passthrough contributors
+options:
+  bus:
+    description:
+      - The bus of I(device), as in C(/sys/bus/<bus>). Also the default for entries of I(devices).
+    type: str
+    default: pci
+  device:
+    description:
+      - The device, in the bus's canonical form or a short one, for example C(0000:01:00.0) or C(01:00.0) on
+        C(pci), C(0.0.0313) (a subchannel) on C(css), C(05.0004) (a queue) on C(ap).
+      - Exactly one of I(device) and I(devices) is required.
+    type: str
+  driver:
+    description:
+      - The driver the device should bind to, for example C(vfio-pci) or C(vfio_ccw).
+      - C(none) is an ordinary name that matches no driver, so the device stays unbound.
+      - Required with I(state=present).
+    type: str
+  state:
+    description:
+      - C(present) sets the override (and binds the driver when I(probe) is true).
+      - C(absent) clears the override and lets the default driver bind.
+    type: str
+    choices: [present, absent]
+    default: present
+  persistent:
+    description:
+      - Also store the override (or its removal) in C(/etc/driverctl.d) so that it is applied at boot.
+      - With C(false) the change is transient, as C(driverctl --nosave); a persisted file is left as it is.
+    type: bool
+    default: true
+  probe:
+    description:
+      - Unbind and re-probe the device so that the override takes effect now.
+      - With C(false) only the override is written, as C(driverctl --noprobe).
+    type: bool
+    default: true
+  timeout:
+    description:
+      - Seconds to wait for the driver to bind after probing (on a real host, woken by the bind uevent).
+    type: int
+    default: 10
+  devices:
+    description:
+      - Several devices in one task. Each entry takes the options above; what an entry leaves out is taken from
+        the task's I(bus), I(driver), I(state), I(persistent) and I(probe).
+    type: list
+    elements: dict
+    suboptions:
+      device:
+        description: The device.
+        type: str
+        required: true
+      bus:
+        description: The bus; defaults to the task's I(bus).
+        type: str
+      driver:
+        description: The driver; defaults to the task's I(driver).
+        type: str
+      state:
+        description: C(present) or C(absent); defaults to the task's I(state).
+        type: str
+        choices: [present, absent]
+      persistent:
+        description: Persist the change; defaults to the task's I(persistent).
+        type: bool
+      probe:
+        description: Re-probe now; defaults to the task's I(probe).
+        type: bool
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+  platform:
+    platforms: posix
+notes:
+  - The C(ap) bus hands queues to vfio_ap through C(/sys/bus/ap/apmask) and C(aqmask); only kernels from late 2025
+    offer C(driver_override) on AP queues, and only while the masks are at their default.
+seealso:
+  - module: vfio.passthrough.driver_override_info
+'''
+
+EXAMPLES = r'''
+- name: Bind subchannel 0.0.0313 to vfio_ccw, persistently (driverctl -b css set-override 0.0.0313 vfio_ccw)
+  vfio.passthrough.driver_override:
+    bus: css
+    device: 0.0.0313
+    driver: vfio_ccw
+
+- name: Hand a GPU and its audio function to vfio-pci
+  vfio.passthrough.driver_override:
+    driver: vfio-pci
+    devices:
+      - device: 0000:01:00.0
+      - device: 0000:01:00.1
+
+- name: Keep a NIC unbound until the next boot (no driver matches "none")
+  vfio.passthrough.driver_override:
+    device: 00:02.0
+    driver: none
+    persistent: false
+
+- name: Give a device back to its default driver and forget the override
+  vfio.passthrough.driver_override:
+    device: 0000:01:00.0
+    state: absent
+'''
+
+RETURN = r'''
+devices:
+  description: One entry per device, in the order given, with the state after the task (predicted in check mode).
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    bus:
+      description: The bus.
+      type: str
+      sample: css
+    device:
+      description: The device in canonical form.
+      type: str
+      sample: 0.0.0313
+    driver:
+      description: The bound driver, or null when unbound.
+      type: str
+      sample: vfio_ccw
+    override:
+      description: The driver_override, or null when unset.
+      type: str
+      sample: vfio_ccw
+    persisted:
+      description: The override stored in /etc/driverctl.d, or null.
+      type: str
+      sample: vfio_ccw
+    changed:
+      description: Whether this device changed.
+      type: bool
+    actions:
+      description: What was done (or would be done in check mode), in order.
+      type: list
+      elements: str
+      sample: [unbind from io_subchannel, set driver_override to vfio_ccw, probe (bind vfio_ccw)]
+boot_apply:
+  description: How persisted overrides are applied at boot, C(driverctl) or C(builtin) (the files this module installs).
+  returned: always
+  type: str
+  sample: builtin
+'''
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.vfio.passthrough.plugins.module_utils._binding import OverrideRequest, describe, plan_overrides
+from ansible_collections.vfio.passthrough.plugins.module_utils._driverctl import driverctl_installed
+from ansible_collections.vfio.passthrough.plugins.module_utils._runner import run_plan
+
+ENTRY_KEYS = ('bus', 'driver', 'state', 'persistent', 'probe')
+
+
+def requests(params):
+    """One OverrideRequest per device, entries inheriting the task's options."""
+    entries = params['devices'] or [{'device': params['device']}]
+    out = []
+    for entry in entries:
+        merged = dict((k, params[k] if entry.get(k) is None else entry[k]) for k in ENTRY_KEYS)
+        out.append(OverrideRequest(device=entry['device'], timeout=params['timeout'], **merged))
+    return out
+
+
+def main():
+    """Plan the overrides, apply them unless in check mode, report every device."""
+    entry = dict(
+        device=dict(type='str', required=True),
+        bus=dict(type='str'),
+        driver=dict(type='str'),
+        state=dict(type='str', choices=['present', 'absent']),
+        persistent=dict(type='bool'),
+        probe=dict(type='bool'),
+    )
+    module = AnsibleModule(
+        argument_spec=dict(
+            bus=dict(type='str', default='pci'),
+            device=dict(type='str'),
+            driver=dict(type='str'),
+            state=dict(type='str', default='present', choices=['present', 'absent']),
+            persistent=dict(type='bool', default=True),
+            probe=dict(type='bool', default=True),
+            timeout=dict(type='int', default=10),
+            devices=dict(type='list', elements='dict', options=entry),
+        ),
+        mutually_exclusive=[('device', 'devices')],
+        required_one_of=[('device', 'devices')],
+        supports_check_mode=True,
+    )
+
+    def build(host):
+        plan = plan_overrides(host, requests(module.params))
+
+        def report(plan):
+            return {'devices': [describe(c) for c in plan.changes if hasattr(c, 'request')],
+                    'boot_apply': 'driverctl' if driverctl_installed(host) else 'builtin'}
+        return plan, report
+
+    run_plan(module, build)
+
+
+if __name__ == '__main__':
+    main()

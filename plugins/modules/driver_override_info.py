@@ -1,0 +1,149 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: contributors to vfio.passthrough
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+DOCUMENTATION = r'''
+module: driver_override_info
+short_description: List devices with their driver, driver override and persisted override
+version_added: 0.1.0
+description:
+  - Reports what C(driverctl list-devices), C(list-overrides) and C(list-persisted) report, for one or more buses:
+    every device that has a C(driver_override) attribute with its bound driver, its current override and the
+    override persisted in C(/etc/driverctl.d).
+  - Paths are taken below the environment variable C(VFIO_PASSTHROUGH_ROOT) (default C(/)).
+author:
+  - vfio.passthrough contributors
+options:
+  bus:
+    description:
+      - The buses to list. By default those of C(pci), C(css) and C(ap) that exist on the host; a bus named
+        here must exist.
+    type: list
+    elements: str
+  devices:
+    description:
+      - Only these devices (any accepted form, for example C(01:00.0) or C(0.0.0313)).
+    type: list
+    elements: str
+  overrides_only:
+    description:
+      - Only devices whose override is set (C(driverctl list-overrides)).
+    type: bool
+    default: false
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.info_module
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: N/A
+  platform:
+    platforms: posix
+seealso:
+  - module: vfio.passthrough.driver_override
+'''
+
+EXAMPLES = r'''
+- name: Everything that can be overridden
+  vfio.passthrough.driver_override_info:
+  register: overrides
+
+- name: Is subchannel 0.0.0313 bound to vfio_ccw?
+  vfio.passthrough.driver_override_info:
+    bus: [css]
+    devices: [0.0.0313]
+  register: sch
+- ansible.builtin.assert:
+    that: sch.devices[0].driver == 'vfio_ccw'
+
+# Ad hoc: ansible myhost -m vfio.passthrough.driver_override_info -a 'bus=pci overrides_only=true'
+'''
+
+RETURN = r'''
+devices:
+  description: Devices that have a driver_override attribute, by bus and name.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    bus:
+      description: The bus.
+      type: str
+      sample: pci
+    device:
+      description: The device.
+      type: str
+      sample: 0000:01:00.0
+    driver:
+      description: The bound driver, or null when unbound.
+      type: str
+      sample: vfio-pci
+    override:
+      description: The driver_override, or null when unset.
+      type: str
+      sample: vfio-pci
+    persisted:
+      description: The override persisted in /etc/driverctl.d, or null.
+      type: str
+      sample: vfio-pci
+    iommu_group:
+      description: The IOMMU group (PCI devices that have one).
+      type: str
+      returned: when the device has an IOMMU group
+      sample: "12"
+    dev_busid:
+      description: The device number behind a css I/O subchannel, or C(none).
+      type: str
+      returned: for css subchannels that have it
+      sample: 0.0.2b09
+persisted:
+  description: Every override persisted in /etc/driverctl.d, including those of devices not present now.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    bus:
+      description: The bus.
+      type: str
+      sample: css
+    device:
+      description: The device.
+      type: str
+      sample: 0.0.0313
+    driver:
+      description: The persisted driver.
+      type: str
+      sample: vfio_ccw
+'''
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.vfio.passthrough.plugins.module_utils._binding import inventory
+from ansible_collections.vfio.passthrough.plugins.module_utils._runner import run_info
+
+
+def main():
+    """Read the devices and persisted overrides and report them."""
+    module = AnsibleModule(
+        argument_spec=dict(
+            bus=dict(type='list', elements='str'),
+            devices=dict(type='list', elements='str'),
+            overrides_only=dict(type='bool', default=False),
+        ),
+        supports_check_mode=True,
+    )
+    p = module.params
+
+    def collect(host):
+        devices, persisted = inventory(host, p['bus'], p['devices'])
+        if p['overrides_only']:
+            devices = [d for d in devices if d['override'] is not None]
+        return {'devices': devices, 'persisted': persisted}
+
+    run_info(module, collect)
+
+
+if __name__ == '__main__':
+    main()
