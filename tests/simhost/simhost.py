@@ -109,19 +109,24 @@ def cmd_stop(args):
     pid_file = os.path.join(state_dir(root), 'pid')
     if is_mounted(sys_dir):
         tool = shutil.which('fusermount3') or shutil.which('fusermount')
-        cmd = [tool, '-u', '-z', sys_dir] if tool else ['umount', '-l', sys_dir]
-        subprocess.call(cmd)
+        plain = [tool, '-u', '-q', sys_dir] if tool else ['umount', sys_dir]
+        if subprocess.call(plain, stderr=subprocess.DEVNULL) != 0:  # busy: detach it lazily
+            subprocess.call(plain[:-1] + ['-z', sys_dir] if tool else ['umount', '-l', sys_dir])
     try:
         with open(pid_file) as f:
             pid = int(f.read())
     except (OSError, ValueError):
         return 0
-    for _ in range(250):
+    for _ in range(500):
         try:
-            os.kill(pid, 0)
-        except OSError:
-            break
-        time.sleep(0.02)
+            if os.waitpid(pid, os.WNOHANG)[0] == 0 and _alive(pid):
+                time.sleep(0.01)
+                continue
+        except ChildProcessError:
+            if _alive(pid):
+                time.sleep(0.01)
+                continue
+        break
     else:
         try:
             os.kill(pid, signal.SIGKILL)
@@ -129,6 +134,14 @@ def cmd_stop(args):
             pass
     os.unlink(pid_file)
     return 0
+
+
+def _alive(pid):
+    try:
+        with open('/proc/%d/stat' % pid) as f:
+            return f.read().split(') ')[-1][:1] not in ('Z', 'X')
+    except OSError:
+        return False
 
 
 def cmd_log(args):

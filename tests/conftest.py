@@ -1,0 +1,192 @@
+"""Shared fixtures: a simulated host per test, and ways to run the modules against it.
+
+The modules are pointed at the simulated host only through VFIO_PASSTHROUGH_ROOT; nothing
+in the library is patched.
+"""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+SIMHOST = os.path.join(HERE, 'simhost', 'simhost.py')
+VENV_BIN = os.path.dirname(sys.executable)
+
+sys.path.insert(0, os.path.join(HERE, 'simhost'))
+
+
+class Sim(object):
+    """A running simulated host: its root, write log and /etc snapshot."""
+
+    def __init__(self, root, scenario):
+        self.root = str(root)
+        self.scenario = scenario
+
+    def simhost(self, *args):
+        """Run the simhost command line."""
+        return subprocess.run([sys.executable, SIMHOST] + list(args), check=True, stdout=subprocess.PIPE,
+                              universal_newlines=True).stdout
+
+    def start(self):
+        """Mount the scenario."""
+        self.simhost('start', self.root, '--scenario', self.scenario)
+        return self
+
+    def stop(self):
+        """Unmount."""
+        self.simhost('stop', self.root)
+
+    def reboot(self):
+        """A fresh kernel state from the scenario; /etc and /usr stay as they are."""
+        self.stop()
+        self.start()
+
+    def writes(self):
+        """Every write the simulated kernel saw, as dicts."""
+        return [json.loads(line) for line in self.simhost('log', self.root).splitlines() if line.strip()]
+
+    def clear_log(self):
+        """Forget the writes so far."""
+        open(os.path.join(self.root, '.simhost', 'writes.jsonl'), 'w').close()
+
+    def path(self, *parts):
+        """A path below the root, given host-absolute parts such as 'sys/bus/pci'."""
+        return os.path.join(self.root, *[p.lstrip('/') for p in parts])
+
+    def read(self, *parts):
+        """Read a file below the root, stripped; None if missing."""
+        try:
+            with open(self.path(*parts)) as f:
+                return f.read().strip()
+        except OSError:
+            return None
+
+    def write(self, value, *parts):
+        """Write like echo VALUE > PATH (used to set up states a test needs)."""
+        with open(self.path(*parts), 'w') as f:
+            f.write(value + '\n')
+
+    def driver(self, bus, device):
+        """The driver a device is bound to, or None."""
+        try:
+            return os.path.basename(os.readlink(self.path('sys/bus', bus, 'devices', device, 'driver')))
+        except OSError:
+            return None
+
+    def snapshot(self, top='etc'):
+        """Every file and link below ``top`` with its content, for no-change assertions."""
+        out = {}
+        base = self.path(top)
+        for dirpath, dirnames, filenames in os.walk(base):
+            for name in dirnames + filenames:
+                p = os.path.join(dirpath, name)
+                rel = os.path.relpath(p, self.root)
+                if os.path.islink(p):
+                    out[rel] = '-> ' + os.readlink(p)
+                elif os.path.isfile(p):
+                    with open(p) as f:
+                        out[rel] = f.read()
+                else:
+                    out[rel] = 'dir'
+        return out
+
+
+@pytest.fixture
+def sim_factory(tmp_path, monkeypatch):
+    """Start a scenario under a fresh root and point the modules at it."""
+    started = []
+
+    def start(scenario='seed', name='root'):
+        sim = Sim(tmp_path / name, scenario).start()
+        started.append(sim)
+        monkeypatch.setenv('VFIO_PASSTHROUGH_ROOT', sim.root)
+        return sim
+    yield start
+    for sim in started:
+        sim.stop()
+
+
+@pytest.fixture
+def seed(sim_factory):
+    """The seed document's IBM Z host."""
+    return sim_factory('seed')
+
+
+@pytest.fixture
+def x86(sim_factory):
+    """The x86 host: PCI devices and the mtty mdev parent."""
+    return sim_factory('x86')
+
+
+class PlaybookResult(object):
+    """What one ansible-playbook run did: exit code, output and each task's registered result."""
+
+    def __init__(self, proc, results):
+        self.rc = proc.returncode
+        self.stdout = proc.stdout
+        self.results = results
+
+    def __getitem__(self, index):
+        return self.results[index]
+
+    @property
+    def changed(self):
+        """The recap's changed count for localhost."""
+        for line in self.stdout.splitlines():
+            if line.startswith('localhost') and 'changed=' in line:
+                return int(line.split('changed=')[1].split()[0])
+        raise AssertionError('no recap in output:\n' + self.stdout)
+
+
+@pytest.fixture
+def playbook(tmp_path):
+    """Run tasks as a real ansible-playbook run; return each task's registered result."""
+    counter = [0]
+
+    def run(tasks, check=False, diff=False, extra_args=()):
+        counter[0] += 1
+        out = tmp_path / ('results-%d.json' % counter[0])
+        named = []
+        for i, task in enumerate(tasks):
+            task = dict(task)
+            task['register'] = 'r%d' % i
+            task.setdefault('ignore_errors', True)
+            named.append(task)
+        collect = '{{ [%s] | to_json }}' % ', '.join('r%d' % i for i in range(len(tasks)))
+        named.append({'name': 'collect results', 'check_mode': False, 'diff': False, 'changed_when': False,
+                      'ansible.builtin.copy': {'dest': str(out), 'content': collect}})
+        play = [{'hosts': 'localhost', 'gather_facts': False, 'tasks': named}]
+        path = tmp_path / ('play-%d.yml' % counter[0])
+        path.write_text(yaml.safe_dump(play, sort_keys=False))
+        cmd = [os.path.join(VENV_BIN, 'ansible-playbook'), str(path)]
+        cmd += ['--check'] * check + ['--diff'] * diff + list(extra_args)
+        proc = subprocess.run(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              universal_newlines=True, env=ansible_env())
+        results = json.loads(out.read_text()) if out.exists() else []
+        return PlaybookResult(proc, results)
+    return run
+
+
+def ansible_env():
+    """The environment of a playbook run: the repo's ansible.cfg and the current root."""
+    env = dict(os.environ)
+    env['ANSIBLE_CONFIG'] = os.path.join(REPO, 'ansible.cfg')
+    env['ANSIBLE_FORCE_COLOR'] = '0'
+    env['ANSIBLE_NOCOLOR'] = '1'
+    env.setdefault('PATH', '/usr/sbin:/usr/bin:/sbin:/bin')
+    return env
+
+
+@pytest.fixture
+def module(localhost, monkeypatch):
+    """Run one module in-process through pytest-ansible; return its result dict."""
+    monkeypatch.setenv('ANSIBLE_PYTHON_INTERPRETER', sys.executable)
+
+    def run(name, **args):
+        return getattr(localhost, 'vfio.passthrough.' + name)(**args)['localhost']
+    return run
