@@ -165,7 +165,7 @@ def playbook(tmp_path):
         path.write_text(yaml.safe_dump(play, sort_keys=False))
         cmd = [os.path.join(VENV_BIN, 'ansible-playbook'), str(path)]
         cmd += ['--check'] * check + ['--diff'] * diff + list(extra_args)
-        proc = subprocess.run(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        proc = subprocess.run(cmd, cwd=REPO, check=False, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                               universal_newlines=True, env=ansible_env())
         results = json.loads(out.read_text()) if out.exists() else []
         return PlaybookResult(proc, results)

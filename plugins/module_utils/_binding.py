@@ -60,7 +60,7 @@ def load_driver(host, bus, driver):
         raise NotFound('driver %s is not registered on bus %s (%s is missing); kernel modules are only loaded '
                        'when VFIO_PASSTHROUGH_ROOT is /' % (driver, bus.name, path), path=path, value=driver)
     modprobe = shutil.which('modprobe') or '/sbin/modprobe'
-    proc = subprocess.run([modprobe, '-q', '--', driver], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    proc = subprocess.run([modprobe, '-q', '--', driver], check=False, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                           universal_newlines=True)
     if proc.returncode != 0 or not bus.has_driver(driver):
         raise NotFound('driver %s is not registered on bus %s (%s is missing) and "modprobe %s" did not load it: %s'

@@ -18,10 +18,9 @@ description:
     when driverctl is installed; otherwise the module installs a udev rule, a script and a oneshot systemd unit
     that re-bind every device whose driver is not its override once devices have settled (css uevents arrive
     after device recognition, so a udev rule alone can miss).
-  - Every path is taken below the environment variable C(VFIO_PASSTHROUGH_ROOT) (default C(/)), which points
-    the module at a simulated host or a chroot. Kernel modules are loaded only when that root is C(/).
+  - Kernel modules are loaded only when C(VFIO_PASSTHROUGH_ROOT) is C(/).
 author:
-  - vfio.passthrough contributors
+  - vfio.passthrough contributors (@vfio-passthrough)
 options:
   bus:
     description:
@@ -92,14 +91,7 @@ options:
         description: Re-probe now; defaults to the task's I(probe).
         type: bool
 extends_documentation_fragment:
-  - ansible.builtin.action_common_attributes
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
-  platform:
-    platforms: posix
+  - vfio.passthrough.attributes
 notes:
   - The C(ap) bus hands queues to vfio_ap through C(/sys/bus/ap/apmask) and C(aqmask); only kernels from late 2025
     offer C(driver_override) on AP queues, and only while the masks are at their default.

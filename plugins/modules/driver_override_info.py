@@ -8,12 +8,11 @@ module: driver_override_info
 short_description: List devices with their driver, driver override and persisted override
 version_added: 0.1.0
 description:
-  - Reports what C(driverctl list-devices), C(list-overrides) and C(list-persisted) report, for one or more buses:
-    every device that has a C(driver_override) attribute with its bound driver, its current override and the
-    override persisted in C(/etc/driverctl.d).
-  - Paths are taken below the environment variable C(VFIO_PASSTHROUGH_ROOT) (default C(/)).
+  - Reports what C(driverctl list-devices), C(list-overrides) and C(list-persisted) report, for one or more buses.
+    That is every device that has a C(driver_override) attribute with its bound driver, its current override and
+    the override persisted in C(/etc/driverctl.d).
 author:
-  - vfio.passthrough contributors
+  - vfio.passthrough contributors (@vfio-passthrough)
 options:
   bus:
     description:
@@ -32,15 +31,7 @@ options:
     type: bool
     default: false
 extends_documentation_fragment:
-  - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.info_module
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: N/A
-  platform:
-    platforms: posix
+  - vfio.passthrough.attributes.info_module
 seealso:
   - module: vfio.passthrough.driver_override
 '''

@@ -634,8 +634,8 @@ def _parse_mask(current, data):
             item = item.strip()
             if not item or item[0] not in '+-':
                 fail(E.EINVAL)
-            lo, _, hi = item[1:].partition('-')
-            a, b = as_int(lo), as_int(hi) if hi else as_int(lo)
+            lo, dash, hi = item[1:].partition('-')
+            a, b = as_int(lo), as_int(hi) if dash else as_int(lo)
             if not 0 <= a <= b < 256:
                 fail(E.EINVAL)
             for bit in range(a, b + 1):
@@ -737,9 +737,9 @@ HANDLERS = {
     'apmask': h_apmask,
     'aqmask': h_aqmask,
 }
-for _kind in ('adapter', 'domain', 'control_domain'):
-    HANDLERS['assign_' + _kind] = _assign(_kind, True)
-    HANDLERS['unassign_' + _kind] = _assign(_kind, False)
+for kind_ in ('adapter', 'domain', 'control_domain'):
+    HANDLERS['assign_' + kind_] = _assign(kind_, True)
+    HANDLERS['unassign_' + kind_] = _assign(kind_, False)
 
 READERS = {
     'driver_override': r_driver_override,

@@ -9,7 +9,6 @@ A scenario is a YAML file in ``scenarios/`` (or a path to one).
 """
 
 import argparse
-import json
 import os
 import shutil
 import signal
@@ -117,7 +116,7 @@ def cmd_stop(args):
             pid = int(f.read())
     except (OSError, ValueError):
         return 0
-    for _ in range(500):
+    for attempt in range(500):
         try:
             if os.waitpid(pid, os.WNOHANG)[0] == 0 and _alive(pid):
                 time.sleep(0.01)
@@ -164,7 +163,7 @@ def cmd_scenarios(args):
 
 def main(argv=None):
     """Parse the command line and dispatch."""
-    p = argparse.ArgumentParser(prog='simhost', description=__doc__.split('\n')[0])
+    p = argparse.ArgumentParser(prog='simhost', description=__doc__.split('\n', maxsplit=1)[0])
     sub = p.add_subparsers(dest='cmd', required=True)
     for name in ('start', 'serve'):
         s = sub.add_parser(name)
