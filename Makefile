@@ -29,8 +29,12 @@ $(VENV)/.stamp: requirements.txt test-requirements.txt
 	  ln -sfn $(CURDIR) $$site/ansible_collections/vfio/passthrough
 	touch $@
 
+# The demo playbook against the simulated IBM Z host of the seed document, in a temporary root.
 demo: venv
-	$(PY) tests/demo.py
+	@root=$$(mktemp -d /tmp/vfio-demo.XXXXXX); \
+	trap 'tests/simhost/simhost stop '$$root' >/dev/null; rm -rf '$$root EXIT; \
+	tests/simhost/simhost start $$root --scenario seed && \
+	VFIO_PASSTHROUGH_ROOT=$$root $(VENV)/bin/ansible-playbook docs/examples/demo.yml
 
 test: venv unit functional sanity
 
