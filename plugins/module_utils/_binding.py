@@ -162,7 +162,8 @@ def plan_device(host, store, req):
     if not dev.supports_override:
         raise NotFound('%s has no driver_override attribute (%s); this bus or kernel does not support driver '
                        'overrides%s' % (dev, dev.display('driver_override'),
-                                        ' (use vfio.passthrough.ap_masks for AP queues)' if req.bus == 'ap' else ''),
+                                        '; AP queues go to vfio_ap through /sys/bus/ap/apmask and aqmask on this kernel' if req.bus == 'ap'
+                                        else ''),
                        path=dev.display('driver_override'), device=dev.name)
     before = device_state(dev, store)
     after = OrderedDict(before)

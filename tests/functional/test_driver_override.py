@@ -35,7 +35,7 @@ def test_check_mode_writes_nothing_and_predicts(seed, playbook):
     dev = result[0]['devices'][0]
     assert dev['driver'] == 'vfio_ccw' and dev['changed']
     assert seed.writes() == []
-    assert seed.snapshot() == etc
+    assert seed.snapshot() == etc and not os.path.exists(seed.path('usr'))
     assert seed.driver('css', '0.0.0313') == 'io_subchannel'
 
 
@@ -157,3 +157,21 @@ def test_ad_hoc_command(seed):
     proc = subprocess.run(cmd, cwd=REPO, check=False, env=ansible_env(), stdout=subprocess.PIPE, universal_newlines=True)
     assert proc.returncode == 0 and 'CHANGED' in proc.stdout, proc.stdout
     assert seed.driver('css', '0.0.0313') == 'vfio_ccw'
+
+
+def test_ap_queue_override_on_newer_kernels(sim_factory, module):
+    sim = sim_factory('ap-override')
+    assert sim.read('sys/bus/ap/devices/05.0004/driver_override') == ''
+    result = module('driver_override', bus='ap', device='5.4', driver='vfio_ap')
+    assert result['changed'] and result['devices'][0]['device'] == '05.0004'
+    assert sim.driver('ap', '05.0004') == 'vfio_ap' and sim.driver('ap', '05.0010') == 'cex4queue'
+    info = module('driver_override_info', bus=['ap'], overrides_only=True)
+    assert [d['device'] for d in info['devices']] == ['05.0004']
+    back = module('driver_override', bus='ap', device='05.0004', state='absent')
+    assert back['devices'][0]['driver'] == 'cex4queue'
+
+
+def test_ap_queue_without_override_points_to_masks(seed, module):
+    result = module('driver_override', bus='ap', device='05.0004', driver='vfio_ap')
+    assert result['failed'] and 'through /sys/bus/ap/apmask and aqmask' in result['msg']
+    assert '/sys/bus/ap/devices/05.0004/driver_override' in result['msg']

@@ -364,8 +364,13 @@ class Kernel(object):
                           'driver_override': False, 'ap_card': card})
             for dom in cspec.get('domains') or ap.get('domains') or []:
                 specs.append({'name': '%02x.%04x' % (card, dom), 'path': 'ap/%s/%02x.%04x' % (name, card, dom),
-                              'driver_override': bool(ap.get('queue_driver_override')),
+                              'driver_override': bool(ap.get('queue_driver_override')), 'override_unset': '',
                               'ap_queue': (card, dom)})
+
+    def ap_default_masks(self):
+        """True while apmask and aqmask are all ones."""
+        full = (1 << 256) - 1
+        return self.ap_mask == full and self.aq_mask == full
 
     def ap_host_owned(self, adapter, domain):
         """True if the masks give the queue (adapter, domain) to the default drivers."""
@@ -557,6 +562,8 @@ def h_driver_override(kernel, dev, node, data):
     """driver_set_override(): reject long values, cut at the first newline, empty clears."""
     if len(data) > PAGE_SIZE - 1:
         fail(E.EINVAL)
+    if 'ap_queue' in dev.spec and not kernel.ap_default_masks():
+        fail(E.EINVAL)  # [2026] AP queue overrides only while apmask and aqmask are all ones
     value = data.split('\n', 1)[0]
     dev.override = value or None
 
@@ -651,6 +658,8 @@ def _parse_mask(current, data):
 
 
 def _set_mask(kernel, which, data):
+    if any(d.override is not None for d in kernel.buses['ap'].devices.values()):
+        fail(E.EBUSY)  # [2026] refused while a queue has an override; the errno is unconfirmed (U)
     old = getattr(kernel, which)
     new = _parse_mask(old, data)
     setattr(kernel, which, new)

@@ -157,3 +157,14 @@ def test_write_log_records_path_value_errno(seed):
     write(seed.path('sys/bus/css/drivers_probe'), '0.0.9999\n')
     assert seed.writes() == [{'path': '/sys/bus/css/drivers_probe', 'value': '0.0.9999\n',
                               'errno': errno.ENODEV, 'errname': 'ENODEV'}]
+
+
+def test_ap_queue_override_needs_default_masks_and_blocks_mask_writes(sim_factory):
+    sim = sim_factory('ap-override')
+    queue = sim.path('sys/bus/ap/devices/05.0004/driver_override')
+    assert write(queue, 'vfio_ap\n') == 0
+    assert write(sim.path('sys/bus/ap/apmask'), '-5\n') == errno.EBUSY
+    assert write(queue, '\n') == 0
+    assert write(sim.path('sys/bus/ap/apmask'), '-5\n') == 0
+    assert write(queue, 'vfio_ap\n') == errno.EINVAL
+    assert sim.driver('ap', '05.0004') == 'vfio_ap'  # the mask change handed it over
