@@ -4,9 +4,14 @@
 """The mdev core as sysfs shows it: parents in ``/sys/class/mdev_bus``, their
 ``mdev_supported_types``, and active devices in ``/sys/bus/mdev/devices``."""
 
+import difflib
 import os
 
 from . import _attr
+from ._errors import NotFound, SysfsError
+
+# vfio_ap's assignment attributes: (assign, unassign, the matrix reading that lists them)
+AP_ASSIGN = ('adapter', 'domain', 'control_domain')
 
 
 class MdevType(object):
@@ -79,3 +84,118 @@ def active(host):
         parent = os.path.basename(os.path.dirname(os.path.realpath(link)))
         out[uuid] = (parent, _attr.link_name(os.path.join(link, 'mdev_type')))
     return out
+
+
+def device_path(host, uuid, *parts):
+    """A path below an active mdev (through ``/sys/bus/mdev/devices``)."""
+    return host.sys('bus', 'mdev', 'devices', uuid, *parts)
+
+
+def suggest_parent(host, name):
+    """The registered parent closest to ``name`` (case first, then spelling), or None."""
+    names = parent_names(host)
+    for candidate in names:
+        if candidate.lower() == name.lower():
+            return candidate
+    close = difflib.get_close_matches(name, names, n=1)
+    return close[0] if close else None
+
+
+def require_type(host, parent_name, type_id):
+    """The MdevType, or NotFound naming what exists (and the closest parent, as mdevctl does)."""
+    parent = Parent(host, parent_name)
+    if not parent.exists:
+        hint = suggest_parent(host, parent_name)
+        raise NotFound('mdev parent %s does not exist (%s is missing)%s' % (
+            parent_name, host.display(parent.path()), '; did you mean %s?' % hint if hint else
+            '; registered parents: %s' % (', '.join(parent_names(host)) or 'none')),
+            path=host.display(parent.path()), value=parent_name)
+    mtype = MdevType(parent, type_id)
+    if not mtype.exists:
+        raise NotFound('mdev parent %s has no type %s; it offers %s' % (
+            parent_name, type_id, ', '.join(t.id for t in parent.types()) or 'none'),
+            path=host.display(mtype.path()), value=type_id)
+    return mtype
+
+
+def write_attr(host, uuid, name, value):
+    """Write one attribute of an active mdev."""
+    path = device_path(host, uuid, name)
+    _attr.write(path, value, device='mdev %s' % uuid, display=host.display(path))
+
+
+def create(host, definition):
+    """Create the device and write its attrs in order; remove it again if a write fails."""
+    d = definition
+    mtype = require_type(host, d.parent, d.mdev_type)
+    if mtype.info()['available_instances'] == 0:
+        raise NotFound('mdev type %s of parent %s has no instances left (available_instances is 0)' % (
+            d.mdev_type, d.parent), path=host.display(mtype.path('available_instances')), value=d.uuid)
+    _attr.write(mtype.path('create'), d.uuid, device='mdev %s' % d.uuid, display=host.display(mtype.path('create')))
+    for index, (name, value) in enumerate(d.attrs):
+        try:
+            write_attr(host, d.uuid, name, value)
+        except SysfsError as exc:
+            try:
+                remove(host, d.uuid)
+                exc.msg += '; attribute %d (%s=%s) failed, so the device was removed again' % (index, name, value)
+            except SysfsError as again:
+                exc.msg += '; removing the device failed too: %s' % again.msg
+            exc.extra['attribute'] = name
+            exc.args = (exc.msg,)
+            raise
+
+
+def remove(host, uuid):
+    """Stop (remove) an active mdev."""
+    write_attr(host, uuid, 'remove', '1')
+
+
+def ap_matrix(host, uuid):
+    """A running vfio_ap device's assignments ``{kind: set of ids}``, or None for other devices."""
+    matrix = _attr.read(device_path(host, uuid, 'matrix'))
+    if matrix is None:
+        return None
+    out = {'adapter': set(), 'domain': set(), 'control_domain': set()}
+    for line in matrix.split():
+        adapter, _sep, domain = line.partition('.')
+        if adapter:
+            out['adapter'].add(int(adapter, 16))
+        if domain:
+            out['domain'].add(int(domain, 16))
+    for line in (_attr.read(device_path(host, uuid, 'control_domains')) or '').split():
+        out['control_domain'].add(int(line, 16))
+    return out
+
+
+def ap_wanted(attrs):
+    """The assignments a vfio_ap attrs list asks for, applying assign/unassign in order."""
+    out = {'adapter': set(), 'domain': set(), 'control_domain': set()}
+    for name, value in attrs:
+        for kind in AP_ASSIGN:
+            if name in ('assign_' + kind, 'unassign_' + kind):
+                try:
+                    number = int(value, 0)
+                except ValueError:
+                    continue  # the kernel will say EINVAL when it is written
+                (out[kind].add if name.startswith('assign') else out[kind].discard)(number)
+    return out
+
+
+def live_writes(host, uuid, old_attrs, new_attrs):
+    """The writes that take a running device from ``old_attrs`` to ``new_attrs``: [(name, value)].
+
+    For vfio_ap the running matrix is read and compared with what the new attrs assign;
+    otherwise attributes that are new in the list are written in order.
+    """
+    current = ap_matrix(host, uuid)
+    if current is not None:
+        wanted = ap_wanted(new_attrs)
+        writes = []
+        for kind in AP_ASSIGN:
+            writes += [('unassign_' + kind, '%#x' % i) for i in sorted(current[kind] - wanted[kind])]
+        for kind in AP_ASSIGN:
+            writes += [('assign_' + kind, '%#x' % i) for i in sorted(wanted[kind] - current[kind])]
+        return writes
+    old = list(old_attrs)
+    return [a for a in new_attrs if a not in old]

@@ -1,0 +1,330 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: contributors to vfio.passthrough
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+DOCUMENTATION = r'''
+module: mdev
+short_description: Define, start, stop, modify and undefine mediated devices (mdevctl parity)
+version_added: 0.1.0
+description:
+  - Declarative management of mediated devices (mdevs) such as vfio_ccw-io, vfio_ap-passthrough or vGPU
+    types. State what should be; the module does the least that gets there.
+  - Persistent definitions are the very JSON files mdevctl keeps at C(/etc/mdevctl.d/<parent>/<uuid>), written
+    byte for byte as mdevctl writes them and atomically, so mdevctl and this module read each other's work and
+    mdevctl's boot-time autostart keeps working. Keys mdevctl does not know are kept.
+  - Starting writes the uuid to the type's C(create), then each attribute in list order to the new device; if a
+    write fails the device is removed again and the error names the attribute, value and errno.
+  - Every change runs mdevctl's callout scripts (C(/usr/lib/mdevctl/scripts.d/callouts) and
+    C(/etc/mdevctl.d/scripts.d/callouts); C(pre), C(post), C(notify), C(get), C(live)), so s390-tools'
+    C(ap-check) checks these changes as it checks mdevctl's. A failing C(pre) callout stops the change. Callouts
+    do not run in check mode.
+author:
+  - vfio.passthrough contributors (@vfio-passthrough)
+options:
+  uuid:
+    description:
+      - The device's UUID. Without it, a definition (or an undefined running device) with the same I(parent), I(type)
+        and I(attrs) is looked for; if there is none, a new UUID is generated and returned, so running the same task
+        again changes nothing.
+    type: str
+  parent:
+    description:
+      - The parent device, for example C(0.0.0313) (a subchannel bound to vfio_ccw), C(matrix) (vfio_ap) or a PCI
+        address. Read from the definition or the running device when not given.
+    type: str
+  type:
+    description:
+      - The mdev type, for example C(vfio_ccw-io) or C(vfio_ap-passthrough). Read from the definition or the
+        running device when not given.
+    type: str
+    aliases: [mdev_type]
+  attrs:
+    description:
+      - The ordered list of attributes written to the device when it starts, exactly mdevctl's C(attrs), for
+        example C([{assign_adapter: '5'}, {assign_domain: '4'}]). Each entry is a mapping with one key.
+      - Values are stored as strings; quote hex values (C('0xab')), or YAML turns them into decimal numbers.
+      - When not given, the definition's attributes are kept.
+    type: list
+    elements: dict
+  autostart:
+    description:
+      - C(auto) starts the device at boot (mdevctl's C(-a)), C(manual) does not. Kept from the definition when not
+        given; new definitions are C(manual).
+    type: str
+    choices: [auto, manual]
+  state:
+    description:
+      - C(defined) - a persistent definition exists; the running device is left as it is (unless I(live)).
+      - C(started) - the device runs; with I(persistent=true) it is also defined.
+      - C(stopped) - the device does not run; its definition is kept (and written when I(type) is given).
+      - C(absent) - the device is stopped and undefined.
+    type: str
+    choices: [defined, started, stopped, absent]
+    default: started
+  persistent:
+    description:
+      - With C(started) and C(stopped), also write the definition.
+    type: bool
+    default: true
+  live:
+    description:
+      - Apply attribute changes to the running device as well (vfio-ap C(assign_*)/C(unassign_*)). A callout script
+        that declares the C(live) event (version 2 capabilities) carries the change out instead, as with mdevctl.
+    type: bool
+    default: false
+  force:
+    description:
+      - Go ahead when a C(pre) callout refuses, as mdevctl's C(--force). The refusal is reported as a warning.
+    type: bool
+    default: false
+  attrs_delete_index:
+    description:
+      - Remove the attribute at this index (0 based) of the definition, as C(mdevctl modify --delattr --index).
+        Applied before I(attrs_add). Not idempotent, for ad-hoc use; playbooks should state I(attrs) instead.
+    type: int
+  attrs_add:
+    description:
+      - Attributes to add, as C(mdevctl modify --addattr --value). Appended, or inserted at I(attrs_add_index).
+        Not idempotent, for ad-hoc use.
+    type: list
+    elements: dict
+  attrs_add_index:
+    description:
+      - Where I(attrs_add) goes (0 based), as C(mdevctl modify --addattr --index).
+    type: int
+  devices:
+    description:
+      - Several devices in one task. Each entry takes I(uuid), I(parent), I(type), I(attrs), I(autostart), I(state),
+        I(persistent), I(live) and I(force); what an entry leaves out is taken from the task.
+    type: list
+    elements: dict
+    suboptions:
+      uuid:
+        description: The UUID.
+        type: str
+      parent:
+        description: The parent; defaults to the task's I(parent).
+        type: str
+      type:
+        description: The mdev type; defaults to the task's I(type).
+        type: str
+        aliases: [mdev_type]
+      attrs:
+        description: The attributes.
+        type: list
+        elements: dict
+      autostart:
+        description: C(auto) or C(manual); defaults to the task's I(autostart).
+        type: str
+        choices: [auto, manual]
+      state:
+        description: The state; defaults to the task's I(state).
+        type: str
+        choices: [defined, started, stopped, absent]
+      persistent:
+        description: Defaults to the task's I(persistent).
+        type: bool
+      live:
+        description: Defaults to the task's I(live).
+        type: bool
+      force:
+        description: Defaults to the task's I(force).
+        type: bool
+  exclusive:
+    description:
+      - With I(devices), stop and undefine every other mdev of the parents the list names.
+    type: bool
+    default: false
+extends_documentation_fragment:
+  - vfio.passthrough.attributes
+seealso:
+  - module: vfio.passthrough.mdev_info
+  - module: vfio.passthrough.driver_override
+'''
+
+EXAMPLES = r'''
+- name: mdevctl define -u 7e270a25-e163-4922-af60-757fc8ed48c6 -p 0.0.0313 -t vfio_ccw-io -a
+  vfio.passthrough.mdev:
+    uuid: 7e270a25-e163-4922-af60-757fc8ed48c6
+    parent: 0.0.0313
+    type: vfio_ccw-io
+    autostart: auto
+    state: defined
+
+- name: mdevctl start -u 7e270a25-e163-4922-af60-757fc8ed48c6
+  vfio.passthrough.mdev:
+    uuid: 7e270a25-e163-4922-af60-757fc8ed48c6
+    state: started
+
+- name: Make a device created by hand persistent (mdevctl define -u)
+  vfio.passthrough.mdev:
+    uuid: b29e4ca9-5cdb-4ee1-a01b-79085b9ab237
+    state: defined
+
+- name: A vfio-ap matrix device with adapter 5 and domains 0xab and 0x42, running, changed live if it runs
+  vfio.passthrough.mdev:
+    uuid: 669d9b23-fe1b-4ecb-be08-a2fabca99b71
+    parent: matrix
+    type: vfio_ap-passthrough
+    attrs:
+      - assign_adapter: '5'
+      - assign_domain: '0xab'
+      - assign_domain: '0x42'
+    live: true
+
+- name: Ad hoc, as the seed does it - drop attribute 1, then add domain 0x42
+  vfio.passthrough.mdev:
+    uuid: 669d9b23-fe1b-4ecb-be08-a2fabca99b71
+    state: defined
+    attrs_delete_index: 1
+    attrs_add:
+      - assign_domain: '0x42'
+
+- name: Exactly these vfio_ccw devices on their subchannels, nothing else
+  vfio.passthrough.mdev:
+    type: vfio_ccw-io
+    autostart: auto
+    exclusive: true
+    devices:
+      - {parent: 0.0.0313, uuid: 7e270a25-e163-4922-af60-757fc8ed48c6}
+      - {parent: 0.0.0314, uuid: b29e4ca9-5cdb-4ee1-a01b-79085b9ab237}
+
+- name: Remove a device and its definition
+  vfio.passthrough.mdev:
+    uuid: 669d9b23-fe1b-4ecb-be08-a2fabca99b71
+    state: absent
+'''
+
+RETURN = r'''
+uuid:
+  description: The UUID of the device (generated when the task gave none). With I(devices), the first device's.
+  returned: when at least one device was handled
+  type: str
+  sample: 7e270a25-e163-4922-af60-757fc8ed48c6
+devices:
+  description: One entry per device, with the state after the task (predicted in check mode).
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    uuid:
+      description: The UUID.
+      type: str
+      sample: 669d9b23-fe1b-4ecb-be08-a2fabca99b71
+    parent:
+      description: The parent device.
+      type: str
+      sample: matrix
+    mdev_type:
+      description: The mdev type.
+      type: str
+      sample: vfio_ap-passthrough
+    start:
+      description: C(auto) or C(manual) from the definition, null when not defined.
+      type: str
+      sample: manual
+    attrs:
+      description: The attributes, in order (the index in this list is mdevctl's C(@{n})).
+      type: list
+      elements: dict
+      sample: [{assign_adapter: '5'}, {assign_domain: '0xab'}, {assign_domain: '0x42'}]
+    defined:
+      description: Whether a definition exists.
+      type: bool
+    active:
+      description: Whether the device runs.
+      type: bool
+    changed:
+      description: Whether this device changed.
+      type: bool
+    actions:
+      description: What was done (or would be done in check mode), in order.
+      type: list
+      elements: str
+      sample: [define in /etc/mdevctl.d/matrix/669d9b23-fe1b-4ecb-be08-a2fabca99b71]
+callouts:
+  description: The callout and notifier scripts that ran, in order.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{script: /etc/mdevctl.d/scripts.d/callouts/ap-check, event: pre, action: define, state: none, rc: 0}]
+'''
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.vfio.passthrough.plugins.module_utils._mdev_plan import MdevRequest, STATES, plan_mdevs
+from ansible_collections.vfio.passthrough.plugins.module_utils._runner import run_plan
+
+INHERITED = ('parent', 'type', 'autostart', 'state', 'persistent', 'live', 'force')
+
+
+def requests(params):
+    """One MdevRequest per device, entries inheriting the task's options."""
+    single = dict((k, params[k]) for k in ('uuid', 'attrs', 'attrs_delete_index', 'attrs_add', 'attrs_add_index'))
+    entries = params['devices'] or [single]
+    out = []
+    for entry in entries:
+        merged = dict(entry)
+        for key in INHERITED:
+            if merged.get(key) is None:
+                merged[key] = params[key]
+        merged['mdev_type'] = merged.pop('type')
+        out.append(MdevRequest(**merged))
+    return out
+
+
+def main():
+    """Plan the devices, apply unless in check mode, report each."""
+    choice = dict(type='str', choices=list(STATES))
+    entry = dict(uuid=dict(type='str'), parent=dict(type='str'), type=dict(type='str', aliases=['mdev_type']),
+                 attrs=dict(type='list', elements='dict'), autostart=dict(type='str', choices=['auto', 'manual']),
+                 state=choice, persistent=dict(type='bool'), live=dict(type='bool'), force=dict(type='bool'))
+    module = AnsibleModule(
+        argument_spec=dict(
+            uuid=dict(type='str'),
+            parent=dict(type='str'),
+            type=dict(type='str', aliases=['mdev_type']),
+            attrs=dict(type='list', elements='dict'),
+            autostart=dict(type='str', choices=['auto', 'manual']),
+            state=dict(type='str', choices=list(STATES), default='started'),
+            persistent=dict(type='bool', default=True),
+            live=dict(type='bool', default=False),
+            force=dict(type='bool', default=False),
+            attrs_delete_index=dict(type='int'),
+            attrs_add=dict(type='list', elements='dict'),
+            attrs_add_index=dict(type='int'),
+            devices=dict(type='list', elements='dict', options=entry),
+            exclusive=dict(type='bool', default=False),
+        ),
+        mutually_exclusive=[('devices', 'uuid'), ('devices', 'attrs'), ('devices', 'attrs_add'),
+                            ('devices', 'attrs_delete_index')],
+        required_if=[('exclusive', True, ('devices',))],
+        required_by={'attrs_add_index': 'attrs_add'},
+        supports_check_mode=True,
+    )
+
+    def build(host):
+        plan = plan_mdevs(host, requests(module.params), module.params['exclusive'])
+
+        def report(plan):
+            applied = plan.changed and not module.check_mode
+            for warning in plan.warnings:
+                module.warn(warning)
+            devices = []
+            for change in plan.changes:
+                item = change.report(applied)
+                item['changed'] = bool(change.actions)
+                item['actions'] = change.actions
+                devices.append(item)
+            result = {'devices': devices, 'callouts': plan.callouts.ran}
+            if devices:
+                result['uuid'] = devices[0]['uuid']
+            return result
+        return plan, report
+
+    run_plan(module, build)
+
+
+if __name__ == '__main__':
+    main()
