@@ -4,9 +4,10 @@ over the real ones), and each reads what the other wrote."""
 
 import os
 import shutil
-import subprocess
 
 import pytest
+
+from conftest import run_peer
 
 DRIVERCTL = shutil.which('driverctl') or '/usr/sbin/driverctl'
 
@@ -14,28 +15,11 @@ pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason='unshare -m needs root
 
 
 def driverctl(sim, *args):
-    """Run driverctl with the simulated host mounted over /sys and /etc/driverctl.d."""
+    """Run Debian's driverctl on the simulated host (driverctl is installed there: its units apply)."""
     assert os.path.exists(DRIVERCTL), 'driverctl is not installed (make test installs it)'
-    conf = sim.path('etc/driverctl.d')
-    os.makedirs(conf, exist_ok=True)
-    # driverctl calls /sbin/modprobe for drivers it does not find in /sys/module. A tmpfs over /sbin
-    # holds a stand-in that succeeds for drivers the simulated host has, so nothing is loaded into
-    # the real kernel; driverctl itself runs unchanged from a copy.
-    tools = sim.path('.simhost/sbin')
-    os.makedirs(tools, exist_ok=True)
-    with open(os.path.join(tools, 'modprobe'), 'w') as f:
-        f.write('#!/bin/sh\nfor d in "$@"; do case $d in -*) ;; *) ls -d /sys/bus/*/drivers/"$d" >/dev/null 2>&1 '
-                '|| exit 1;; esac; done\n')
-    os.chmod(os.path.join(tools, 'modprobe'), 0o755)
-    shutil.copy2(DRIVERCTL, os.path.join(tools, 'driverctl'))
-    os.makedirs(sim.path('usr/sbin'), exist_ok=True)  # driverctl is installed on this host: its units apply
+    os.makedirs(sim.path('usr/sbin'), exist_ok=True)
     shutil.copy2(DRIVERCTL, sim.path('usr/sbin/driverctl'))
-    script = ('set -e; mount --make-rprivate /; mount --bind "$1/sys" /sys; '
-              'mount --bind "$1/etc/driverctl.d" /etc/driverctl.d; mount -t tmpfs tmpfs /sbin; '
-              'cp "$1/.simhost/sbin/modprobe" "$1/.simhost/sbin/driverctl" /sbin/; shift; exec /sbin/driverctl "$@"')
-    proc = subprocess.run(check=False, args=['unshare', '-m', 'sh', '-c', script, 'sh', sim.root] + list(args),
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True)
-    return proc.returncode, proc.stdout
+    return run_peer(sim, '/sbin/driverctl', *args)
 
 
 def test_override_set_by_module_is_listed_by_driverctl(seed, module):

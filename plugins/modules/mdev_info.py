@@ -1,0 +1,124 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: contributors to vfio.passthrough
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+DOCUMENTATION = r'''
+module: mdev_info
+short_description: List mediated devices, their definitions and the mdev types of each parent
+version_added: 0.1.0
+description:
+  - Everything C(mdevctl list), C(list -d), C(list -v), C(--dumpjson) and C(types) show, as data. Active devices
+    (C(/sys/bus/mdev/devices)) and definitions (C(/etc/mdevctl.d)) are merged per UUID.
+  - Definition files that cannot be read (invalid JSON, a directory or link in the way) are reported in
+    C(problems), never fatal.
+author:
+  - vfio.passthrough contributors (@vfio-passthrough)
+options:
+  uuid:
+    description: Only this device.
+    type: str
+  parent:
+    description: Only devices and types of this parent.
+    type: str
+  type:
+    description: Only devices and types of this mdev type.
+    type: str
+    aliases: [mdev_type]
+extends_documentation_fragment:
+  - vfio.passthrough.attributes.info_module
+seealso:
+  - module: vfio.passthrough.mdev
+'''
+
+EXAMPLES = r'''
+- name: All mdevs and types (mdevctl list; mdevctl list -d; mdevctl types)
+  vfio.passthrough.mdev_info:
+  register: mdevs
+
+- name: The attributes of one device, with their indexes (mdevctl list -dv -u ...)
+  vfio.passthrough.mdev_info:
+    uuid: 669d9b23-fe1b-4ecb-be08-a2fabca99b71
+  register: one
+- ansible.builtin.debug:
+    msg: "@{{ '{' }}{{ idx }}{{ '}' }}: {{ item }}"
+  loop: "{{ one.devices[0].attrs }}"
+  loop_control:
+    index_var: idx
+
+# Ad hoc: ansible myhost -m vfio.passthrough.mdev_info -a parent=matrix
+'''
+
+RETURN = r'''
+devices:
+  description: Active and defined devices, one entry per UUID, sorted by parent and UUID.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    uuid:
+      description: The UUID.
+      type: str
+      sample: 7e270a25-e163-4922-af60-757fc8ed48c6
+    parent:
+      description: The parent device.
+      type: str
+      sample: 0.0.0313
+    mdev_type:
+      description: The mdev type.
+      type: str
+      sample: vfio_ccw-io
+    start:
+      description: C(auto) or C(manual), null when not defined.
+      type: str
+      sample: auto
+    attrs:
+      description: The defined attributes in order; the list index is mdevctl's C(@{n}).
+      type: list
+      elements: dict
+      sample: [{assign_adapter: '5'}]
+    defined:
+      description: Whether a definition exists.
+      type: bool
+    active:
+      description: Whether the device runs.
+      type: bool
+types:
+  description: Per parent, the supported mdev types and what they offer (C(mdevctl types)).
+  returned: always
+  type: dict
+  sample: {matrix: {vfio_ap-passthrough: {name: VFIO AP Passthrough Device, device_api: vfio-ap,
+           available_instances: 65536, description: null}}}
+problems:
+  description: Definition files that could not be read, with the reason.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{uuid: 7e270a25-e163-4922-af60-757fc8ed48c6, parent: 0.0.0313,
+            path: /etc/mdevctl.d/0.0.0313/7e270a25-e163-4922-af60-757fc8ed48c6, msg: "... is not valid JSON"}]
+'''
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.vfio.passthrough.plugins.module_utils._mdev_plan import inventory
+from ansible_collections.vfio.passthrough.plugins.module_utils._runner import run_info
+
+
+def main():
+    """Read devices, definitions and types; report them."""
+    module = AnsibleModule(
+        argument_spec=dict(uuid=dict(type='str'), parent=dict(type='str'),
+                           type=dict(type='str', aliases=['mdev_type'])),
+        supports_check_mode=True,
+    )
+    p = module.params
+
+    def collect(host):
+        devices, types, problems = inventory(host, p['uuid'], p['parent'], p['type'])
+        return {'devices': devices, 'types': types, 'problems': problems}
+
+    run_info(module, collect)
+
+
+if __name__ == '__main__':
+    main()
