@@ -14,7 +14,7 @@ from collections import OrderedDict
 
 from . import _mdev, _names
 from ._callouts import Callouts
-from ._errors import ConfigError, InvalidArgument, NotFound
+from ._errors import ConfigError, InvalidArgument, NotFound, VfioError
 from ._mdev_config import AUTOSTART, ConfigStore, Definition, attrs_json, normalize_attrs
 from ._plan import Change, Plan
 
@@ -237,9 +237,17 @@ class Work(object):
             self.warnings.append(warning)
 
     def apply(self):
-        """Run the steps in order."""
+        """Run the steps in order; if one fails, undo this device's earlier steps first."""
         for name, d in self.steps:
-            self._do(name, d)
+            try:
+                self._do(name, d)
+            except VfioError as exc:
+                if self.done:
+                    names = [n for n, _d in self.done]
+                    self.undo()
+                    exc.msg += '; undone for this device: %s' % ', '.join(names)
+                    exc.args = (exc.msg,)
+                raise
             self.done.append((name, d))
 
     def undo(self):

@@ -168,3 +168,28 @@ def test_ap_queue_override_needs_default_masks_and_blocks_mask_writes(sim_factor
     assert write(sim.path('sys/bus/ap/apmask'), '-5\n') == 0
     assert write(queue, 'vfio_ap\n') == errno.EINVAL
     assert sim.driver('ap', '05.0004') == 'vfio_ap'  # the mask change handed it over
+
+
+AP_TYPE = 'sys/devices/vfio_ap/matrix/mdev_supported_types/vfio_ap-passthrough'
+
+
+def test_vfio_ap_assignments_and_their_errno(seed):
+    one, two = UUID, 'b29e4ca9-5cdb-4ee1-a01b-79085b9ab237'
+    for u in (one, two):
+        assert write(seed.path(AP_TYPE, 'create'), u + '\n') == 0
+    dev = lambda u, attr: seed.path('sys/bus/mdev/devices', u, attr)  # noqa: E731
+    assert write(dev(one, 'assign_adapter'), 'five\n') == errno.EINVAL
+    assert write(dev(one, 'assign_adapter'), '64\n') == errno.ENODEV  # above ap_max_adapter_id 63
+    assert write(dev(one, 'assign_domain'), '0x100\n') == errno.ENODEV
+    assert write(dev(one, 'assign_adapter'), '5\n') == 0
+    assert write(dev(one, 'assign_domain'), '0x10\n') == 0  # 05.0010: adapter 5 is not the host's
+    assert write(dev(one, 'assign_adapter'), '3\n') == errno.EADDRNOTAVAIL  # 03.0010 belongs to the host
+    assert write(dev(two, 'assign_domain'), '0x10\n') == 0
+    assert write(dev(two, 'assign_adapter'), '5\n') == errno.EADDRINUSE  # 05.0010 is in the first device
+    assert write(dev(one, 'assign_control_domain'), '0x2a\n') == 0
+    assert seed.read('sys/bus/mdev/devices', one, 'matrix') == '05.0010'
+    assert seed.read('sys/bus/mdev/devices', one, 'control_domains') == '002a'
+    assert write(dev(one, 'unassign_domain'), '0x10\n') == 0
+    assert seed.read('sys/bus/mdev/devices', one, 'matrix') == '05.'
+    assert write(seed.path('sys/bus/ap/apmask'), '+5\n') == 0  # no APQN of an mdev becomes the host's
+    assert write(dev(one, 'assign_domain'), '4\n') == errno.EADDRNOTAVAIL
