@@ -3,16 +3,6 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Attributes and notes every module of the collection shares."""
 
-_PLATFORM_AND_NOTES = r'''
-  platform:
-    description: Target OS/families that can be operated against.
-    support: full
-    platforms: posix
-notes:
-  - Every path is taken below the environment variable C(VFIO_PASSTHROUGH_ROOT) (default C(/)), which points the
-    module at another tree, such as a chroot or the collection's simulated host.
-'''
-
 
 class ModuleDocFragment(object):
     """Documentation fragments: the default (changing modules) and INFO_MODULE."""
@@ -25,7 +15,15 @@ attributes:
     support: full
   diff_mode:
     description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
-    support: full''' + _PLATFORM_AND_NOTES
+    support: full
+  platform:
+    description: Target OS/families that can be operated against.
+    support: full
+    platforms: posix
+notes:
+  - Every path is taken below the environment variable C(VFIO_PASSTHROUGH_ROOT) (default C(/)), which points the
+    module at another tree, such as a chroot or the collection's simulated host.
+'''
 
     INFO_MODULE = r'''
 options: {}
@@ -37,4 +35,12 @@ attributes:
   diff_mode:
     description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: N/A
-    details: This action does not modify state.''' + _PLATFORM_AND_NOTES
+    details: This action does not modify state.
+  platform:
+    description: Target OS/families that can be operated against.
+    support: full
+    platforms: posix
+notes:
+  - Every path is taken below the environment variable C(VFIO_PASSTHROUGH_ROOT) (default C(/)), which points the
+    module at another tree, such as a chroot or the collection's simulated host.
+'''

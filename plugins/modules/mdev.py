@@ -41,8 +41,8 @@ options:
     aliases: [mdev_type]
   attrs:
     description:
-      - The ordered list of attributes written to the device when it starts, exactly mdevctl's C(attrs), for
-        example C([{assign_adapter: '5'}, {assign_domain: '4'}]). Each entry is a mapping with one key.
+      - "The ordered list of attributes written to the device when it starts, exactly mdevctl's C(attrs), for
+        example C([{assign_adapter: '5'}, {assign_domain: '4'}]). Each entry is a mapping with one key."
       - Values are stored as strings; quote hex values (C('0xab')), or YAML turns them into decimal numbers.
       - When not given, the definition's attributes are kept.
     type: list

@@ -177,7 +177,9 @@ def test_vfio_ap_assignments_and_their_errno(seed):
     one, two = UUID, 'b29e4ca9-5cdb-4ee1-a01b-79085b9ab237'
     for u in (one, two):
         assert write(seed.path(AP_TYPE, 'create'), u + '\n') == 0
-    dev = lambda u, attr: seed.path('sys/bus/mdev/devices', u, attr)  # noqa: E731
+
+    def dev(u, attr):
+        return seed.path('sys/bus/mdev/devices', u, attr)
     assert write(dev(one, 'assign_adapter'), 'five\n') == errno.EINVAL
     assert write(dev(one, 'assign_adapter'), '64\n') == errno.ENODEV  # above ap_max_adapter_id 63
     assert write(dev(one, 'assign_domain'), '0x100\n') == errno.ENODEV
@@ -192,4 +194,8 @@ def test_vfio_ap_assignments_and_their_errno(seed):
     assert write(dev(one, 'unassign_domain'), '0x10\n') == 0
     assert seed.read('sys/bus/mdev/devices', one, 'matrix') == '05.'
     assert write(seed.path('sys/bus/ap/apmask'), '+5\n') == 0  # no APQN of an mdev becomes the host's
-    assert write(dev(one, 'assign_domain'), '4\n') == errno.EADDRNOTAVAIL
+    assert write(dev(one, 'assign_domain'), '0x10\n') == errno.EADDRNOTAVAIL  # 05.0010 is the host's now
+    assert write(dev(one, 'assign_domain'), '4\n') == 0  # aqmask still frees domain 4
+    assert write(seed.path('sys/bus/ap/apmask'), '-5\n') == 0
+    assert write(seed.path('sys/bus/ap/aqmask'), '+4\n') == 0  # 05.0004 stays free: adapter 5 is not the host's
+    assert write(seed.path('sys/bus/ap/apmask'), '+5\n') == errno.EBUSY  # would take 05.0004 from the mdev
