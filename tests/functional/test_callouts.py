@@ -77,3 +77,29 @@ def test_no_callouts_in_check_mode(seed, playbook):
     run = playbook([{'vfio.passthrough.mdev': DEFINE}], check=True)
     assert run.rc == 0 and run.changed == 1
     assert calls(seed) == [] and not os.path.exists(seed.path('etc/mdevctl.d/matrix'))
+
+
+LIVE_SCRIPT = '''#!/bin/sh
+# version 2 callout that carries out live modifies itself
+echo "$*" >> {log}
+case "$4" in
+  get) [ "$6" = capabilities ] && echo '{{"supports": {{"version": 2, "actions": ["start", "stop", "define", "undefine", "modify", "attributes", "capabilities"], "events": ["pre", "post", "notify", "get", "live"]}}}}' ;;
+esac
+exit 0
+'''
+
+
+def test_version_2_script_carries_out_live_modify(seed, module):
+    module('mdev', **DEFINE)
+    module('mdev', uuid=AP, state='started')
+    d = seed.path('etc/mdevctl.d/scripts.d/callouts')
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, 'v2'), 'w') as f:
+        f.write(LIVE_SCRIPT.format(log=seed.path('.simhost/callouts.log')))
+    os.chmod(os.path.join(d, 'v2'), 0o755)
+    seed.clear_log()
+    result = module('mdev', uuid=AP, live=True, state='defined', attrs=[{'assign_adapter': '5'}, {'assign_domain': '0x42'}])
+    assert result['changed']
+    events = [(c['event'], c['action']) for c in result['callouts']]
+    assert ('get', 'capabilities') in events and ('live', 'modify') in events
+    assert not any('assign_' in w['path'] for w in seed.writes())  # the script did it, not the module

@@ -147,3 +147,16 @@ def test_bad_input_fails_clearly_and_writes_nothing(seed, module, args, words):
     assert result['failed'] and words in result['msg'], result['msg']
     assert 'module_stderr' not in result
     assert seed.writes() == [] and not os.path.exists(seed.path('etc/mdevctl.d'))
+
+
+def test_info_types_and_filters(x86, module):
+    module('mdev', uuid=AP, parent='mtty', type='mtty-1')
+    module('mdev', uuid=AP2, parent='mtty', type='mtty-2', state='defined')
+    info = module('mdev_info')
+    assert info['types'] == {'mtty': {
+        'mtty-1': {'name': 'Single port serial', 'device_api': 'vfio-pci', 'available_instances': 23, 'description': None},
+        'mtty-2': {'name': 'Dual port serial', 'device_api': 'vfio-pci', 'available_instances': 11, 'description': None}}}
+    assert [(d['uuid'], d['active'], d['defined']) for d in info['devices']] == [(AP2, False, True), (AP, True, True)]
+    only = module('mdev_info', type='mtty-2')
+    assert [d['uuid'] for d in only['devices']] == [AP2] and list(only['types']['mtty']) == ['mtty-2']
+    assert module('mdev_info', parent='nothing')['devices'] == []
