@@ -17,8 +17,8 @@ description:
     write fails the device is removed again and the error names the attribute, value and errno.
   - Every change runs mdevctl's callout scripts (C(/usr/lib/mdevctl/scripts.d/callouts) and
     C(/etc/mdevctl.d/scripts.d/callouts); C(pre), C(post), C(notify), C(get), C(live)), so s390-tools'
-    C(ap-check) checks these changes as it checks mdevctl's. A failing C(pre) callout stops the change. Callouts
-    do not run in check mode.
+    C(ap-check) checks these changes as it checks mdevctl's. A failing C(pre) callout stops the change. In check
+    mode only the read-only C(get) event runs (to read the attributes of a running device being defined).
 author:
   - vfio.passthrough contributors (@vfio-passthrough)
 options:

@@ -83,7 +83,8 @@ LIVE_SCRIPT = '''#!/bin/sh
 # version 2 callout that carries out live modifies itself
 echo "$*" >> {log}
 case "$4" in
-  get) [ "$6" = capabilities ] && echo '{{"supports": {{"version": 2, "actions": ["start", "stop", "define", "undefine", "modify", "attributes", "capabilities"], "events": ["pre", "post", "notify", "get", "live"]}}}}' ;;
+  get) [ "$6" = capabilities ] && echo '{{"supports": {{"version": 2, "actions": ["modify", "capabilities"], \
+"events": ["pre", "post", "notify", "get", "live"]}}}}' ;;
 esac
 exit 0
 '''
