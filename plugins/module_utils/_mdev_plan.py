@@ -17,8 +17,13 @@ from ._callouts import Callouts
 from ._errors import ConfigError, InvalidArgument, NotFound, VfioError
 from ._mdev_config import AUTOSTART, ConfigStore, Definition, attrs_json, normalize_attrs
 from ._plan import Change, Plan
+from ._validate import find_conflicts, read_system, view_of
 
 STATES = ('defined', 'started', 'stopped', 'absent')
+
+
+class ConflictError(VfioError):
+    """The change would conflict with another device or the host (whole-system validation)."""
 
 
 class MdevRequest(object):
@@ -120,7 +125,9 @@ class MdevPlanner(object):
         mtype = req.mdev_type or (before.mdev_type if before else None) or (act[1] if act else None)
         if parent is None or mtype is None:
             if req.state in ('stopped', 'absent') and not before and not act:
-                return self._change(uuid, req, before, act, before, bool(act), [], [])
+                change = self._change(uuid, req, before, act, before, bool(act), [], [])
+                change.view = None
+                return change
             raise NotFound('mdev %s is neither active nor defined; give parent and type' % uuid, value=uuid)
         if act and tuple(act) != (parent, mtype):
             raise InvalidArgument('mdev %s already exists as type %s on parent %s, not %s on %s' % (
@@ -150,7 +157,13 @@ class MdevPlanner(object):
             else:
                 self.warnings.append('mdev %s is running with its old attributes; use live: true to change the '
                                      'running device, or stop and start it' % uuid)
-        return self._change(uuid, req, before, act, want_def, want_active, steps, base)
+        change = self._change(uuid, req, before, act, want_def, want_active, steps, base)
+        shown = want_def or desired
+        live = any(name == 'live' for name, _d in steps)
+        change.view = None if want_def is None and not want_active else view_of(
+            uuid, parent, mtype, want_active, bool(want_def and want_def.start == 'auto'), shown.attrs,
+            self.host if act and want_active and not live else None)
+        return change
 
     def _targets(self, req, before, act, desired):
         if req.state == 'absent':
@@ -291,8 +304,12 @@ class Work(object):
         ])
 
 
-def plan_mdevs(host, requests, exclusive=False):
-    """A plan for many devices; with ``exclusive``, other devices of the named parents go away."""
+def plan_mdevs(host, requests, exclusive=False, validate=True):
+    """A plan for many devices; with ``exclusive``, other devices of the named parents go away.
+
+    With ``validate``, the whole system after the change is checked first and a change that
+    conflicts with another device or the host is refused (ConflictError lists every conflict).
+    """
     planner = MdevPlanner(host)
     plan = Plan()
     seen = {}
@@ -313,6 +330,13 @@ def plan_mdevs(host, requests, exclusive=False):
             plan.add(planner.plan_device(MdevRequest(uuid=uuid, state='absent')))
     plan.warnings = planner.warnings
     plan.callouts = planner.callouts
+    plan.conflicts = []
+    proposed = dict((c.uuid, c.view) for c in plan.changes if c.actions)
+    if validate and proposed:
+        plan.conflicts = find_conflicts(read_system(host, planner.store, planner.active), proposed)
+        if plan.conflicts:
+            raise ConflictError('refused, the change conflicts with the system: ' +
+                                '; '.join(c['msg'] for c in plan.conflicts), conflicts=plan.conflicts)
     return plan
 
 

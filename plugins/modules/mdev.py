@@ -136,10 +136,22 @@ options:
       - With I(devices), stop and undefine every other mdev of the parents the list names.
     type: bool
     default: false
+  validate:
+    description:
+      - Before any change (also in check mode), check the whole system as it would be after the change, and refuse
+        a change that conflicts with it, naming both parties. Checked are an APQN assigned to two vfio-ap devices that
+        can run at the same time (active or autostart), an APQN reserved for the host by C(/sys/bus/ap/apmask) and
+        C(aqmask), adapters or domains above the host's maximum, control domains without a usage domain, and more
+        devices of a type than the parent holds (a second vfio-ccw device on one subchannel).
+      - Only conflicts that involve a device this task changes are refused.
+        M(vfio.passthrough.mdev_validate) reports those of the whole host.
+    type: bool
+    default: true
 extends_documentation_fragment:
   - vfio.passthrough.attributes
 seealso:
   - module: vfio.passthrough.mdev_info
+  - module: vfio.passthrough.mdev_validate
   - module: vfio.passthrough.driver_override
 '''
 
@@ -296,6 +308,7 @@ def main():
             attrs_add_index=dict(type='int'),
             devices=dict(type='list', elements='dict', options=entry),
             exclusive=dict(type='bool', default=False),
+            validate=dict(type='bool', default=True),
         ),
         mutually_exclusive=[('devices', 'uuid'), ('devices', 'attrs'), ('devices', 'attrs_add'),
                             ('devices', 'attrs_delete_index')],
@@ -305,7 +318,7 @@ def main():
     )
 
     def build(host):
-        plan = plan_mdevs(host, requests(module.params), module.params['exclusive'])
+        plan = plan_mdevs(host, requests(module.params), module.params['exclusive'], module.params['validate'])
 
         def report(plan):
             applied = plan.changed and not module.check_mode

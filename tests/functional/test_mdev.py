@@ -17,7 +17,9 @@ def bind_vfio_ccw(module, *subchannels):
 
 def test_start_whose_third_attribute_is_refused_leaves_nothing(seed, module):
     attrs = [{'assign_domain': '0x10'}, {'assign_domain': '4'}, {'assign_adapter': '3'}]
-    result = module('mdev', uuid=AP, attrs=attrs, **MATRIX)
+    refused = module('mdev', uuid=AP, attrs=attrs, **MATRIX)
+    assert refused['failed'] and 'reserved for the host' in refused['msg'] and seed.writes() == []
+    result = module('mdev', uuid=AP, attrs=attrs, validate=False, **MATRIX)  # let the kernel refuse it
     assert result['failed']
     msg = result['msg']
     assert 'assign_adapter' in msg and "'3'" in msg and 'EADDRNOTAVAIL' in msg and 'removed again' in msg
@@ -160,3 +162,40 @@ def test_info_types_and_filters(x86, module):
     only = module('mdev_info', type='mtty-2')
     assert [d['uuid'] for d in only['devices']] == [AP2] and list(only['types']['mtty']) == ['mtty-2']
     assert module('mdev_info', parent='nothing')['devices'] == []
+
+
+def test_conflicting_apqn_refused_before_activation_also_in_check_mode(seed, module, playbook):
+    module('mdev', uuid=AP, autostart='auto', attrs=[{'assign_adapter': '5'}, {'assign_domain': '4'}], **MATRIX)
+    seed.clear_log()
+    second = dict(uuid=AP2, autostart='auto', attrs=[{'assign_adapter': '5'}, {'assign_domain': '4'}], **MATRIX)
+    run = playbook([{'vfio.passthrough.mdev': dict(second, state='defined')}], check=True)
+    assert run[0]['failed'] and 'APQN 05.0004 is assigned to both mdev' in run[0]['msg']
+    assert AP in run[0]['msg'] and AP2 in run[0]['msg'] and run[0]['conflicts'][0]['kind'] == 'apqn_in_use'
+    refused = module('mdev', **second)
+    assert refused['failed'] and 'refused' in refused['msg']
+    assert seed.writes() == [] and not os.path.exists(seed.path('etc/mdevctl.d/matrix', AP2))
+    manual = module('mdev', **dict(second, autostart='manual', state='defined'))
+    assert manual['changed']  # defined but never started together: no conflict
+
+
+def test_second_vfio_ccw_device_on_a_subchannel_is_a_conflict(seed, module):
+    bind_vfio_ccw(module, '0.0.0313')
+    module('mdev', uuid=CCW, parent='0.0.0313', type='vfio_ccw-io', autostart='auto')
+    module('mdev', uuid=CCW, state='stopped')
+    result = module('mdev', uuid=AP2, parent='0.0.0313', type='vfio_ccw-io', autostart='auto', state='defined')
+    assert result['failed'] and 'the parent holds 1' in result['msg']
+
+
+def test_validate_module_reports_the_whole_host(seed, module):
+    module('mdev', uuid=AP, autostart='auto', attrs=[{'assign_adapter': '5'}, {'assign_domain': '4'}], **MATRIX)
+    clean = module('mdev_validate')
+    assert clean['valid'] and clean['devices_checked'] == 1 and not clean['changed']
+    path = seed.path('etc/mdevctl.d/matrix', AP2)
+    with open(path, 'w') as f:  # written by another tool, behind the collection's back
+        json.dump({'mdev_type': 'vfio_ap-passthrough', 'start': 'auto',
+                   'attrs': [{'assign_adapter': '5'}, {'assign_domain': '4'}, {'assign_domain': '0x10'}]}, f)
+    report = module('mdev_validate')
+    assert not report['valid']
+    assert sorted(c['kind'] for c in report['conflicts']) == ['apqn_in_use']
+    failing = module('mdev_validate', fail_on_conflict=True)
+    assert failing['failed'] and '1 conflict(s)' in failing['msg']
