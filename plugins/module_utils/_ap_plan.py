@@ -1,0 +1,147 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to vfio.passthrough
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Handing AP queues to vfio_ap through ``/sys/bus/ap/apmask`` and ``aqmask``, planned first.
+
+A queue whose adapter bit is set in apmask and whose domain bit is set in aqmask stays with the
+host's drivers; clearing either bit hands it to vfio_ap. A change that would give the host an
+APQN assigned to an mdev is refused before the kernel answers EBUSY, naming the mdev.
+"""
+
+from collections import OrderedDict
+
+from . import _ap, _attr, _fileio, _mdev
+from ._binding import load_driver
+from ._device import Bus
+from ._errors import InvalidArgument
+from ._plan import Change, Plan
+
+ALL = set(range(_ap.MASK_BITS))
+
+
+class MaskRequest(object):
+    """The adapters and domains that should go to vfio_ap (or raw kernel mask syntax)."""
+
+    def __init__(self, adapters=None, domains=None, state='present', exclusive=False, apmask=None, aqmask=None,
+                 persistent=True, load_vfio_ap=True):
+        if state not in ('present', 'absent'):
+            raise InvalidArgument('state must be present or absent, not %r' % (state,), field='state')
+        if exclusive and state == 'absent':
+            raise InvalidArgument('exclusive goes with state=present', field='exclusive')
+        self.adapters = _ap.parse_ids(adapters, 'adapters')
+        self.domains = _ap.parse_ids(domains, 'domains')
+        self.state = state
+        self.exclusive = bool(exclusive)
+        for name, text in (('apmask', apmask), ('aqmask', aqmask)):
+            if text is not None and (not isinstance(text, str) or '\n' in text or len(text) > 200):
+                raise InvalidArgument('%s must be a mask such as 0xffff... or a change list such as -5,+6' % name,
+                                      field=name, value=str(text)[:64])
+        self.apmask = apmask
+        self.aqmask = aqmask
+        self.persistent = bool(persistent)
+        self.load_vfio_ap = bool(load_vfio_ap)
+
+    def target(self, current, ids, raw, what):
+        """The ids the host keeps after this request."""
+        if raw is not None:
+            return _ap.apply_mask_text(current, raw, what)
+        if self.exclusive:
+            return ALL - ids
+        return current - ids if self.state == 'present' else current | ids
+
+
+def _assigned(host):
+    """Every APQN assigned to an active mdev, ``{(adapter, domain): uuid}``."""
+    owned = {}
+    for uuid, (parent, mtype) in _mdev.active(host).items():
+        matrix = _mdev.ap_matrix(host, uuid)
+        if matrix:
+            for a in matrix['adapter']:
+                for d in matrix['domain']:
+                    owned[(a, d)] = uuid
+    return owned
+
+
+def _ids_text(ids):
+    """Ids as compact ranges: ``0-4, 6, 0x10-0xff``."""
+    out, run = [], []
+    for i in sorted(ids) + [None]:
+        if run and (i is None or i != run[-1] + 1):
+            out.append('%d' % run[0] if len(run) == 1 else '%d-%d' % (run[0], run[-1]))
+            run = []
+        if i is not None:
+            run.append(i)
+    return ', '.join(out) or 'none'
+
+
+def state_of(host, adapters, domains, rule):
+    """The view of the masks used in reports and diffs."""
+    return OrderedDict([
+        ('apmask', _ap.format_mask(adapters)), ('aqmask', _ap.format_mask(domains)),
+        ('vfio_adapters', _ids_text(ALL - adapters)), ('vfio_domains', _ids_text(ALL - domains)),
+        ('persisted', host.display(host.path(*_ap.RULE)) if rule else None),
+    ])
+
+
+def plan_masks(host, req):
+    """The plan that sets the masks (and their udev rule) as requested."""
+    bus = _ap.APBus(host)
+    if not bus.exists:
+        raise InvalidArgument('this host has no AP bus (%s is missing)' % host.display(bus.path('apmask')),
+                              path=host.display(bus.path('apmask')))
+    cur_a, cur_d = bus.masks()
+    new_a = req.target(cur_a, req.adapters, req.apmask, 'apmask')
+    new_d = req.target(cur_d, req.domains, req.aqmask, 'aqmask')
+    rule_path = host.path(*_ap.RULE)
+    rule_before = _fileio.read_text(rule_path, host.display(rule_path))
+    rule_after = _ap.rule_text(_ap.format_mask(new_a), _ap.format_mask(new_d)) if req.persistent else rule_before
+    masks_change = (new_a, new_d) != (cur_a, cur_d)
+    if masks_change:
+        taken = sorted(((a, d), u) for (a, d), u in _assigned(host).items()
+                       if a in new_a and d in new_d and not (a in cur_a and d in cur_d))
+        if taken:
+            raise InvalidArgument('the masks would give the host APQN %s, assigned to mdev %s (the kernel refuses '
+                                  'with EBUSY); unassign it from the mdev first' % (
+                                      ', '.join('%02x.%04x' % apqn for apqn, _u in taken[:8]),
+                                      ', '.join(sorted(set(u for _a, u in taken)))), field='adapters')
+        overrides = [n for n in Bus(host, 'ap').device_names()
+                     if Bus(host, 'ap').device(n).supports_override and Bus(host, 'ap').device(n).override]
+        if overrides:
+            raise InvalidArgument('AP queue %s has a driver_override; the kernel refuses mask changes while any '
+                                  'queue has one (clear it with vfio.passthrough.driver_override state=absent)'
+                                  % ', '.join(overrides), field='apmask')
+    actions = []
+    if req.load_vfio_ap and not Bus(host, 'ap').has_driver('vfio_ap'):
+        actions.append('load module vfio_ap')
+    if new_a != cur_a:
+        actions.append('write apmask (vfio_ap gets adapters %s)' % _ids_text(ALL - new_a))
+    if new_d != cur_d:
+        actions.append('write aqmask (vfio_ap gets domains %s)' % _ids_text(ALL - new_d))
+    if rule_after != rule_before:
+        actions.append('persist in %s' % host.display(rule_path))
+
+    def write_masks(adapters, domains):
+        for name, ids in (('apmask', adapters), ('aqmask', domains)):
+            if _ap.parse_mask(_attr.read(bus.path(name))) != ids:
+                _attr.write(bus.path(name), _ap.format_mask(ids), device='AP bus', display=host.display(bus.path(name)))
+
+    def apply():
+        if req.load_vfio_ap:
+            load_driver(host, Bus(host, 'ap'), 'vfio_ap')
+        write_masks(new_a, new_d)
+        if rule_after != rule_before:
+            _fileio.write_atomic(rule_path, rule_after, 0o644, host.display(rule_path))
+
+    def undo():
+        write_masks(cur_a, cur_d)
+        if rule_after != rule_before:
+            if rule_before is None:
+                _fileio.remove(rule_path, host.display(rule_path))
+            else:
+                _fileio.write_atomic(rule_path, rule_before, 0o644, host.display(rule_path))
+
+    plan = Plan()
+    change = plan.add(Change('AP masks', state_of(host, cur_a, cur_d, rule_before),
+                             state_of(host, new_a, new_d, rule_after), actions, apply, undo))
+    change.after_masks = (new_a, new_d, rule_after)
+    return plan
