@@ -17,7 +17,7 @@ SYSFS_SIZE = 4096
 
 
 class SysFS(fuse.Operations):
-    """Serve ``kernel.tree`` below the mount point, which stands for ``/sys``."""
+    """Serve ``kernel.tree`` (``/sys`` and ``/proc``) below the mount point."""
 
     use_ns = True
 
@@ -27,7 +27,7 @@ class SysFS(fuse.Operations):
 
     @staticmethod
     def _sys(path):
-        return '/sys' + (path if path != '/' else '')
+        return path
 
     def _node(self, path):
         node = self.kernel.tree.get(self._sys(path))

@@ -238,12 +238,18 @@ class Kernel(object):
         self.start_time = time.time()
         self.ap = scenario.get('ap')
         self.ap_mask = self.aq_mask = None
+        self.blacklist = set()
+        self.hidden = []
         self._build(scenario)
 
     # -- construction ---------------------------------------------------------
 
     def _build(self, scenario):
         t = self.tree
+        t.attr('/proc/cio_ignore', '', 0o644, 'cio_ignore', self)
+        t.attr('/proc/cio_settle', '', 0o200, 'noop', self)
+        for item in scenario.get('cio_ignore') or []:
+            self.blacklist |= parse_cio_item(item) or set()
         t.mkdir('/sys/class/mdev_bus')
         t.mkdir('/sys/kernel/iommu_groups')
         t.mkdir('/sys/module')
@@ -253,7 +259,10 @@ class Kernel(object):
             self._build_ap(self.ap)
         for bus_name, bus_spec in (scenario.get('buses') or {}).items():
             for spec in (bus_spec or {}).get('devices') or []:
-                self.add_device(self.buses[bus_name], spec)
+                if self.ignored(spec):
+                    self.hidden.append((bus_name, spec))  # cio_ignore'd: the subchannel is not registered
+                else:
+                    self.add_device(self.buses[bus_name], spec)
         for spec in scenario.get('class_parents') or []:
             dev = Device(None, spec['name'], '/sys/devices/' + spec['path'], spec)
             self._device_files(dev)
@@ -327,6 +336,30 @@ class Kernel(object):
         elif spec.get('probe', True) and want is None:
             self.probe(dev)
         return dev
+
+    def ignored(self, spec):
+        """True if a subchannel's device number is on the cio_ignore list."""
+        busid = str((spec.get('attrs') or {}).get('dev_busid', ''))
+        return busid.count('.') == 2 and busid_key(busid) in self.blacklist
+
+    def reveal(self):
+        """Register the hidden subchannels whose device is no longer ignored (the rescan after free)."""
+        still = []
+        for bus_name, spec in self.hidden:
+            if self.ignored(spec):
+                still.append((bus_name, spec))
+            else:
+                self.add_device(self.buses[bus_name], spec)
+        self.hidden = still
+
+    def purge(self):
+        """Unregister subchannels of ignored devices that are offline (``purge``)."""
+        bus = self.buses.get('css')
+        for dev in list(bus.devices.values()) if bus else []:
+            child = dev.children[0] if dev.children else None
+            if self.ignored(dev.spec) and (child is None or str(child.attr('online', '0')) == '0'):
+                self.remove_device(dev)
+                self.hidden.append(('css', dev.spec))
 
     def remove_device(self, dev):
         """Remove a device (and its children) from the tree and its bus."""
@@ -735,8 +768,79 @@ def r_control_domains(kernel, node):
     return ''.join('%04x\n' % d for d in sorted(node.owner.assigned['control_domain']))
 
 
+def busid_key(text):
+    """(ssid, devno) of ``0.s.dddd``."""
+    _c, ssid, devno = text.split('.')
+    return int(ssid, 16), int(devno, 16)
+
+
+def _cio_id(text):
+    m = re.match(r'^(?:([0-9a-fA-F]{1,2})\.([0-3])\.([0-9a-fA-F]{4})|([0-9a-fA-F]{1,4}))$', text)
+    if not m:
+        return None
+    if m.group(4):
+        return 0, int(m.group(4), 16)
+    return int(m.group(2)), int(m.group(3), 16)
+
+
+def parse_cio_item(item):
+    """The (ssid, devno) set of one cio_ignore list item, or None if the kernel rejects it."""
+    item = item.strip()
+    if item == 'all':
+        return set((ssid, n) for ssid in range(4) for n in range(0x10000))
+    if item in ('ipldev', 'condev'):
+        return set()
+    lo, dash, hi = item.partition('-')
+    a, b = _cio_id(lo), _cio_id(hi) if dash else _cio_id(lo)
+    if a is None or b is None or a > b:
+        return None
+    if a[0] != b[0]:
+        return set((ssid, n) for ssid in range(a[0], b[0] + 1) for n in range(0x10000)
+                   if (ssid, n) >= a and (ssid, n) <= b)
+    return set((a[0], n) for n in range(a[1], b[1] + 1))
+
+
+def h_cio_ignore(kernel, owner, node, data):
+    """/proc/cio_ignore: free|add <list> or purge; bad items EINVAL, valid ones still applied."""
+    text = data.strip()
+    cmd, _sep, rest = text.partition(' ')
+    if cmd == 'purge' and not rest:
+        kernel.purge()
+        return
+    if cmd not in ('free', 'add') or not rest.strip():
+        fail(E.EINVAL)
+    bad = False
+    for item in rest.split(','):
+        negate = item.strip().startswith('!')
+        ids = parse_cio_item(item.strip().lstrip('!'))
+        if ids is None:
+            bad = True
+            continue
+        if (cmd == 'free') != negate:
+            kernel.blacklist -= ids
+        else:
+            kernel.blacklist |= ids
+    kernel.reveal()
+    if bad:
+        fail(E.EINVAL)
+
+
+def r_cio_ignore(kernel, node):
+    """The ignored ranges, one a line: ``0.0.2c00-0.0.2cff`` or ``0.0.2c05``."""
+    out, run = [], []
+    for key in sorted(kernel.blacklist) + [None]:
+        if run and (key is None or key != (run[-1][0], run[-1][1] + 1)):
+            first, last = run[0], run[-1]
+            out.append('0.%x.%04x' % first if first == last else '0.%x.%04x-0.%x.%04x' % (first + last))
+            run = []
+        if key is not None:
+            run.append(key)
+    return ''.join(line + '\n' for line in out)
+
+
 HANDLERS = {
     'noop': h_noop,
+    'cio_ignore': h_cio_ignore,
     'driver_override': h_driver_override,
     'drivers_probe': h_drivers_probe,
     'bind': h_bind,
@@ -751,6 +855,7 @@ for kind_ in ('adapter', 'domain', 'control_domain'):
     HANDLERS['unassign_' + kind_] = _assign(kind_, False)
 
 READERS = {
+    'cio_ignore': r_cio_ignore,
     'driver_override': r_driver_override,
     'available_instances': r_available,
     'apmask': r_apmask,

@@ -1,6 +1,6 @@
 """simhost: a simulated host whose /sys behaves like the kernel's for VFIO work.
 
-    simhost start ROOT --scenario NAME   mount ROOT/sys, create ROOT/etc and ROOT/proc
+    simhost start ROOT --scenario NAME   mount ROOT/sys and ROOT/proc (cio_ignore, cio_settle), create ROOT/etc
     simhost stop ROOT                    unmount and stop the server
     simhost log ROOT                     every write so far, one JSON object a line
     simhost scenarios                    list the scenarios
@@ -41,12 +41,14 @@ def state_dir(root):
     return os.path.join(root, STATE)
 
 
+# The FUSE server serves /sys and /proc from one mount; both are bind-mounted into place.
+MOUNTS = ('sys', 'proc')
+
+
 def prepare(root, scenario):
-    """Create ROOT/etc, ROOT/proc and the files the scenario puts outside /sys."""
-    for d in ('sys', 'etc', 'proc', 'run/lock', STATE):
+    """Create ROOT/etc, the mount points and the files the scenario puts outside /sys and /proc."""
+    for d in MOUNTS + ('etc', 'run/lock', STATE, os.path.join(STATE, 'fs')):
         os.makedirs(os.path.join(root, d), exist_ok=True)
-    with open(os.path.join(root, 'proc', 'cio_ignore'), 'w') as f:
-        f.write(''.join(line + '\n' for line in scenario.get('cio_ignore') or []))
     for rel, content in (scenario.get('files') or {}).items():
         path = os.path.join(root, rel.lstrip('/'))
         os.makedirs(os.path.dirname(path), exist_ok=True)
@@ -61,7 +63,7 @@ def cmd_serve(args):
     import fusefs
     scenario = load_scenario(args.scenario)
     k = kernel.load(scenario, os.path.join(state_dir(args.root), 'writes.jsonl'))
-    fusefs.serve(k, os.path.join(args.root, 'sys'))
+    fusefs.serve(k, os.path.join(state_dir(args.root), 'fs'))
     return 0
 
 
@@ -74,6 +76,7 @@ def cmd_start(args):
     """Mount the simulated /sys under ROOT and return once it answers."""
     root = os.path.abspath(args.root)
     sys_dir = os.path.join(root, 'sys')
+    fs_dir = os.path.join(state_dir(root), 'fs')
     if is_mounted(sys_dir):
         print('simhost: %s is already mounted' % sys_dir, file=sys.stderr)
         return 1
@@ -90,7 +93,9 @@ def cmd_start(args):
     while time.time() < deadline:
         if proc.poll() is not None:
             break
-        if is_mounted(sys_dir) and os.path.isdir(os.path.join(sys_dir, 'bus')):
+        if is_mounted(fs_dir) and os.path.isdir(os.path.join(fs_dir, 'sys', 'bus')):
+            for name in MOUNTS:
+                subprocess.check_call(['mount', '--bind', os.path.join(fs_dir, name), os.path.join(root, name)])
             print('simhost: %s mounted (scenario %s, pid %d)' % (sys_dir, args.scenario, proc.pid))
             return 0
         time.sleep(0.02)
@@ -104,8 +109,12 @@ def cmd_start(args):
 def cmd_stop(args):
     """Unmount ROOT/sys and wait for the server to end."""
     root = os.path.abspath(args.root)
-    sys_dir = os.path.join(root, 'sys')
     pid_file = os.path.join(state_dir(root), 'pid')
+    for name in MOUNTS:
+        if is_mounted(os.path.join(root, name)):
+            if subprocess.call(['umount', os.path.join(root, name)], stderr=subprocess.DEVNULL) != 0:
+                subprocess.call(['umount', '-l', os.path.join(root, name)])
+    sys_dir = os.path.join(state_dir(root), 'fs')
     if is_mounted(sys_dir):
         tool = shutil.which('fusermount3') or shutil.which('fusermount')
         plain = [tool, '-u', '-q', sys_dir] if tool else ['umount', sys_dir]
