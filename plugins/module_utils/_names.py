@@ -18,7 +18,7 @@ _BUS = re.compile(r'^[a-z0-9][a-z0-9_-]{0,63}$')
 _DRIVER = re.compile(r'^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$')
 _ATTR = re.compile(r'^[a-z0-9_]{1,64}$')
 _PCI = re.compile(r'^(?:([0-9a-f]{1,8}):)?([0-9a-f]{1,2}):([0-9a-f]{1,2})\.([0-7])$')
-_CSS = re.compile(r'^(?:0x)?([0-9a-f]{1,2})\.([0-3])\.(?:0x)?([0-9a-f]{1,4})$')
+_CSS = re.compile(r'^(?:(?:0x)?([0-9a-f]{1,2})\.([0-3])\.)?(?:0x)?([0-9a-f]{1,4})$')
 _AP_QUEUE = re.compile(r'^([0-9a-f]{1,2})\.([0-9a-f]{1,4})$')
 _AP_CARD = re.compile(r'^card([0-9a-f]{1,2})$')
 
@@ -74,12 +74,12 @@ def pci_address(value, field='device'):
 
 
 def ccw_busid(value, field='device'):
-    """A css subchannel or ccw device id ``0.0.0313`` (cssid.ssid.number)."""
+    """A css subchannel or ccw device id ``0.0.0313`` (cssid.ssid.number); a bare ``313`` is 0.0.0313."""
     m = _CSS.match(_text(field, value).lower())
     if not m:
         raise InvalidArgument('%s %r is not a subchannel or device bus id (such as 0.0.0313)' % (field, value),
                               value=value, field=field)
-    return '%x.%s.%04x' % (int(m.group(1), 16), m.group(2), int(m.group(3), 16))
+    return '%x.%s.%04x' % (int(m.group(1) or '0', 16), m.group(2) or '0', int(m.group(3), 16))
 
 
 def ap_device(value, field='device'):

@@ -14,6 +14,7 @@ from ansible_collections.vfio.passthrough.plugins.module_utils._errors import In
     ('css', '0.0.0313', '0.0.0313'),
     ('css', '0.0.313', '0.0.0313'),
     ('css', '0.1.FF40', '0.1.ff40'),
+    ('ccw', '2b09', '0.0.2b09'),
     ('ccw', '0.0.2b09', '0.0.2b09'),
     ('ap', '05.0004', '05.0004'),
     ('ap', '5.4', '05.0004'),

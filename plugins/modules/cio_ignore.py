@@ -1,0 +1,76 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: contributors to vfio.passthrough
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+DOCUMENTATION = r'''
+module: cio_ignore
+short_description: Free ccw devices from (or add them to) the s390 cio_ignore list
+version_added: 0.1.0
+description:
+  - The kernel does not register a subchannel whose device number is on C(/proc/cio_ignore). This module frees
+    devices from the list (C(state=absent)) so that their subchannels appear, waits for the rescan through
+    C(/proc/cio_settle), and checks that each subchannel is there; or adds devices to it (C(state=present)).
+  - The change lasts until the next IPL; the boot-time list comes from the C(cio_ignore=) kernel parameter.
+author:
+  - vfio.passthrough contributors (@vfio-passthrough)
+options:
+  devices:
+    description: Device numbers, such as C(0.0.2c01).
+    type: list
+    elements: str
+    required: true
+  state:
+    description: C(absent) frees the devices (they are not ignored); C(present) ignores them.
+    type: str
+    choices: [present, absent]
+    default: absent
+extends_documentation_fragment:
+  - vfio.passthrough.attributes
+seealso:
+  - module: vfio.passthrough.ccw_info
+'''
+
+EXAMPLES = r'''
+- name: Make DASD 0.0.2c01 visible (cio_ignore -r 0.0.2c01)
+  vfio.passthrough.cio_ignore:
+    devices: [0.0.2c01]
+'''
+
+RETURN = r'''
+actions:
+  description: The write to /proc/cio_ignore that was made (or would be made in check mode).
+  returned: always
+  type: list
+  elements: str
+  sample: ['write "free 0.0.2c01" to /proc/cio_ignore']
+devices:
+  description: Each device number with C(ignored) or C(free) after the task.
+  returned: always
+  type: dict
+  sample: {0.0.2c01: free}
+'''
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.vfio.passthrough.plugins.module_utils._ccw import plan_cio_ignore
+from ansible_collections.vfio.passthrough.plugins.module_utils._runner import run_plan
+
+
+def main():
+    """Plan the cio_ignore change, apply unless in check mode, report it."""
+    module = AnsibleModule(
+        argument_spec=dict(devices=dict(type='list', elements='str', required=True),
+                           state=dict(type='str', choices=['present', 'absent'], default='absent')),
+        supports_check_mode=True,
+    )
+
+    def build(host):
+        plan = plan_cio_ignore(host, module.params['devices'], module.params['state'])
+        return plan, lambda plan: {'actions': plan.changes[0].actions, 'devices': dict(plan.changes[0].after)}
+
+    run_plan(module, build)
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,34 @@
+"""Device numbers to subchannels, and cio_ignore."""
+
+
+def test_resolve_through_ccw_device_and_dev_busid(seed, module):
+    info = module('ccw_info', devices=['0.0.2b09', '2b0a', '0.0.2c01'])
+    by = dict((d['device'], d) for d in info['devices'])
+    assert by['0.0.2b09']['subchannel'] == '0.0.0313' and by['0.0.2b09']['ccw_driver'] == 'dasd-eckd'
+    assert by['0.0.2b0a']['subchannel'] == '0.0.0314' and by['0.0.2b0a']['online'] is True
+    assert by['0.0.2c01'] == {'device': '0.0.2c01', 'subchannel': None, 'subchannel_driver': None,
+                              'ccw_driver': None, 'online': None, 'cutype': None, 'devtype': None, 'ignored': True}
+    module('driver_override', bus='css', device='0.0.0313', driver='vfio_ccw')
+    after = module('ccw_info', devices=['0.0.2b09'])['devices'][0]
+    assert (after['subchannel'], after['subchannel_driver'], after['ccw_driver']) == ('0.0.0313', 'vfio_ccw', None)
+
+
+def test_free_from_cio_ignore(seed, module, playbook):
+    check = playbook([{'vfio.passthrough.cio_ignore': {'devices': ['0.0.2c01']}}], check=True)
+    assert check.changed == 1 and seed.writes() == []
+    result = module('cio_ignore', devices=['0.0.2c01'])
+    assert result['changed'] and result['devices'] == {'0.0.2c01': 'free'}
+    assert seed.read('proc/cio_ignore').split() == ['0.0.2c00', '0.0.2c02-0.0.2cff']
+    assert module('ccw_info', devices=['0.0.2c01'])['devices'][0]['subchannel'] == '0.0.0315'
+    assert not module('cio_ignore', devices=['0.0.2c01'])['changed']
+
+
+def test_freeing_a_device_that_does_not_exist_says_so(seed, module):
+    result = module('cio_ignore', devices=['0.0.2c05'])
+    assert result['failed'] and 'no subchannel has appeared for 0.0.2c05' in result['msg']
+    assert seed.read('proc/cio_ignore') == '0.0.2c00-0.0.2cff'  # put back
+
+
+def test_bad_device_number(seed, module):
+    result = module('ccw_info', devices=['0.0.2b09/..'])
+    assert result['failed'] and 'not a subchannel or device bus id' in result['msg']
