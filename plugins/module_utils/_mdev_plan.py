@@ -31,10 +31,14 @@ class MdevRequest(object):
 
     def __init__(self, uuid=None, parent=None, mdev_type=None, attrs=None, autostart=None, state='started',
                  persistent=True, live=False, force=False, attrs_delete_index=None, attrs_add=None,
-                 attrs_add_index=None):
+                 attrs_add_index=None, matrix=None):
         self.uuid = _names.uuid(uuid) if uuid is not None else None
         self.parent = _names.safe_name(parent, 'parent') if parent is not None else None
         self.mdev_type = _names.safe_name(mdev_type, 'type') if mdev_type is not None else None
+        if matrix is not None:
+            if attrs is not None:
+                raise InvalidArgument('give either attrs or matrix, not both', field='matrix')
+            attrs = matrix_attrs(matrix)
         self.attrs = normalize_attrs(attrs)
         self.attrs_add = normalize_attrs(attrs_add, 'attrs_add') or []
         if autostart is not None and autostart not in AUTOSTART:
@@ -54,6 +58,30 @@ class MdevRequest(object):
         if self.uuid is None and (self.parent is None or self.mdev_type is None) and state != 'absent':
             raise InvalidArgument('without uuid, parent and type are required (to find the device or create one)',
                                   field='uuid')
+
+
+MATRIX_KEYS = (('adapters', 'assign_adapter'), ('domains', 'assign_domain'),
+               ('control_domains', 'assign_control_domain'))
+
+
+def matrix_attrs(matrix):
+    """vfio-ap attrs from ``{adapters, domains, control_domains}``: adapters, then domains, then control domains.
+
+    Numbers are written in hex (``0x2a``); strings are kept as given.
+    """
+    if not isinstance(matrix, dict) or set(matrix) - set(k for k, _a in MATRIX_KEYS):
+        raise InvalidArgument('matrix must be a mapping with adapters, domains and control_domains lists, got %r'
+                              % (matrix,), field='matrix', value=repr(matrix)[:200])
+    attrs = []
+    for key, attr in MATRIX_KEYS:
+        values = matrix.get(key) or []
+        if not isinstance(values, list):
+            raise InvalidArgument('matrix %s must be a list, got %r' % (key, values), field='matrix')
+        for value in values:
+            if isinstance(value, bool) or not isinstance(value, (int, str)):
+                raise InvalidArgument('matrix %s: %r is not a number' % (key, value), field='matrix')
+            attrs.append({attr: '%#x' % value if isinstance(value, int) else value})
+    return attrs
 
 
 def _view(definition, active):

@@ -47,6 +47,12 @@ options:
       - When not given, the definition's attributes are kept.
     type: list
     elements: dict
+  matrix:
+    description:
+      - For vfio-ap matrix devices, instead of I(attrs) - C(adapters), C(domains) and C(control_domains) lists,
+        turned into C(assign_adapter), C(assign_domain) and C(assign_control_domain) attributes in that order.
+        Numbers are written in hex; strings are kept as given.
+    type: dict
   autostart:
     description:
       - C(auto) starts the device at boot (mdevctl's C(-a)), C(manual) does not. Kept from the definition when not
@@ -114,6 +120,9 @@ options:
         description: The attributes.
         type: list
         elements: dict
+      matrix:
+        description: For vfio-ap, adapters, domains and control_domains instead of I(attrs).
+        type: dict
       autostart:
         description: C(auto) or C(manual); defaults to the task's I(autostart).
         type: str
@@ -273,7 +282,8 @@ INHERITED = ('parent', 'type', 'autostart', 'state', 'persistent', 'live', 'forc
 
 def requests(params):
     """One MdevRequest per device, entries inheriting the task's options."""
-    single = dict((k, params[k]) for k in ('uuid', 'attrs', 'attrs_delete_index', 'attrs_add', 'attrs_add_index'))
+    single = dict((k, params[k]) for k in ('uuid', 'attrs', 'matrix', 'attrs_delete_index', 'attrs_add',
+                                           'attrs_add_index'))
     entries = params['devices'] or [single]
     out = []
     for entry in entries:
@@ -290,7 +300,8 @@ def main():
     """Plan the devices, apply unless in check mode, report each."""
     choice = dict(type='str', choices=list(STATES))
     entry = dict(uuid=dict(type='str'), parent=dict(type='str'), type=dict(type='str', aliases=['mdev_type']),
-                 attrs=dict(type='list', elements='dict'), autostart=dict(type='str', choices=['auto', 'manual']),
+                 attrs=dict(type='list', elements='dict'), matrix=dict(type='dict'),
+                 autostart=dict(type='str', choices=['auto', 'manual']),
                  state=choice, persistent=dict(type='bool'), live=dict(type='bool'), force=dict(type='bool'))
     module = AnsibleModule(
         argument_spec=dict(
@@ -298,6 +309,7 @@ def main():
             parent=dict(type='str'),
             type=dict(type='str', aliases=['mdev_type']),
             attrs=dict(type='list', elements='dict'),
+            matrix=dict(type='dict'),
             autostart=dict(type='str', choices=['auto', 'manual']),
             state=dict(type='str', choices=list(STATES), default='started'),
             persistent=dict(type='bool', default=True),
@@ -311,7 +323,7 @@ def main():
             validate=dict(type='bool', default=True),
         ),
         mutually_exclusive=[('devices', 'uuid'), ('devices', 'attrs'), ('devices', 'attrs_add'),
-                            ('devices', 'attrs_delete_index')],
+                            ('devices', 'attrs_delete_index'), ('devices', 'matrix'), ('attrs', 'matrix')],
         required_if=[('exclusive', True, ('devices',))],
         required_by={'attrs_add_index': 'attrs_add'},
         supports_check_mode=True,

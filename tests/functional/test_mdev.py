@@ -199,3 +199,10 @@ def test_validate_module_reports_the_whole_host(seed, module):
     assert sorted(c['kind'] for c in report['conflicts']) == ['apqn_in_use']
     failing = module('mdev_validate', fail_on_conflict=True)
     assert failing['failed'] and '1 conflict(s)' in failing['msg']
+
+
+def test_matrix_shorthand(seed, module):
+    result = module('mdev', uuid=AP, matrix={'adapters': [5], 'domains': [4, '0xab'], 'control_domains': [4]}, **MATRIX)
+    assert result['devices'][0]['attrs'] == [{'assign_adapter': '0x5'}, {'assign_domain': '0x4'},
+                                             {'assign_domain': '0xab'}, {'assign_control_domain': '0x4'}]
+    assert seed.read('sys/bus/mdev/devices', AP, 'matrix').split() == ['05.0004', '05.00ab']
