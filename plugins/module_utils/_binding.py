@@ -13,6 +13,7 @@ import subprocess
 from collections import OrderedDict
 
 from . import _attr, _driverctl, _names
+from ._ap import MASK_BITS, APBus
 from ._device import Bus
 from ._errors import BindError, InvalidArgument, NotFound
 from ._plan import Change, Plan
@@ -165,6 +166,13 @@ def plan_device(host, store, req):
                                         '; AP queues go to vfio_ap through /sys/bus/ap/apmask and aqmask on this kernel' if req.bus == 'ap'
                                         else ''),
                        path=dev.display('driver_override'), device=dev.name)
+    if req.bus == 'ap' and req.state == 'present':
+        adapters, domains = APBus(host).masks()
+        if len(adapters) < MASK_BITS or len(domains) < MASK_BITS:
+            raise InvalidArgument('%s: the kernel accepts a driver_override on AP queues only while /sys/bus/ap/apmask '
+                                  'and aqmask are at their default (all ones); hand queues to vfio_ap with '
+                                  'vfio.passthrough.ap_masks instead, or restore the masks first' % dev,
+                                  path=host.display(APBus(host).path('apmask')), device=dev.name)
     before = device_state(dev, store)
     after = OrderedDict(before)
     actions = []

@@ -175,3 +175,12 @@ def test_ap_queue_without_override_points_to_masks(seed, module):
     result = module('driver_override', bus='ap', device='05.0004', driver='vfio_ap')
     assert result['failed'] and 'through /sys/bus/ap/apmask and aqmask' in result['msg']
     assert '/sys/bus/ap/devices/05.0004/driver_override' in result['msg']
+
+
+def test_ap_queue_override_needs_default_masks(sim_factory, module):
+    sim = sim_factory('ap-override')
+    sim.write('-5', 'sys/bus/ap/apmask')
+    sim.clear_log()
+    result = module('driver_override', bus='ap', device='03.0004', driver='vfio_ap')
+    assert result['failed'] and 'only while /sys/bus/ap/apmask and aqmask are at their default' in result['msg']
+    assert sim.writes() == []
