@@ -136,6 +136,11 @@ class PlaybookResult(object):
         return self.results[index]
 
     @property
+    def text(self):
+        """The output with white space folded (the YAML callback wraps long lines)."""
+        return ' '.join(self.stdout.split())
+
+    @property
     def changed(self):
         """The recap's changed count for localhost."""
         for line in self.stdout.splitlines():

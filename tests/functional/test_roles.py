@@ -71,7 +71,7 @@ def test_vfio_ap_conflict_is_refused_before_anything_starts(seed, playbook):
     clash = role('vfio_ap', vfio_ap_devices=[{'adapters': [5], 'domains': [4]}, {'adapters': [5], 'domains': [4]}])
     run = playbook([clash])
     assert run.rc != 0 or any(r.get('failed') for r in run.results)
-    assert 'APQN 05.0004 is assigned to both' in run.stdout
+    assert 'APQN 05.0004 is assigned to both' in run.text
     assert not os.path.exists(seed.path('etc/mdevctl.d/matrix'))
 
 
