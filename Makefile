@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 SYSTEM_PACKAGES := fuse3 driverctl mdevctl
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 
-.PHONY: venv system-packages demo test unit functional sanity bench clean
+.PHONY: venv system-packages demo test unit functional sanity bench test-kernel clean
 
 venv: system-packages $(VENV)/.stamp
 
@@ -46,6 +46,10 @@ functional: venv
 
 sanity: venv
 	$(PY) tests/sanity.py
+
+# The real-kernel lab: Debian's kernel in QEMU, the scenarios and the conformance probe inside it.
+test-kernel: venv
+	tests/kernel/lab.sh
 
 # Benchmarks (not part of make test): timings are measured here, never asserted in tests.
 bench: venv

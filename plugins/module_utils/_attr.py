@@ -25,7 +25,7 @@ _HINTS = {
         None: 'no such device, or the value is above the maximum the host supports',
     },
     E.EINVAL: {
-        'driver_override': 'the value is too long (at most 4094 bytes)',
+        'driver_override': 'the value is too long (the kernel takes at most 4094 bytes, newline included)',
         'create': 'the value is not a UUID',
         None: 'the kernel rejected the value',
     },

@@ -176,8 +176,9 @@ class Device(object):
 class MdevParent(object):
     """A device registered with the mdev core, with its types and shared pool."""
 
-    def __init__(self, device, types, pool, mdev_driver):
+    def __init__(self, device, types, pool, mdev_driver, exhausted='EUSERS'):
         self.device = device
+        self.exhausted = exhausted
         self.types = {}
         self.pool = pool
         self.mdev_driver = mdev_driver
@@ -266,7 +267,8 @@ class Kernel(object):
         for spec in scenario.get('class_parents') or []:
             dev = Device(None, spec['name'], '/sys/devices/' + spec['path'], spec)
             self._device_files(dev)
-            self.register_parent(dev, spec['mdev_types'], spec.get('mdev_pool'), spec.get('mdev_driver'))
+            self.register_parent(dev, spec['mdev_types'], spec.get('mdev_pool'), spec.get('mdev_driver'),
+                                 spec.get('exhausted_errno'))
         for name in scenario.get('modules') or []:
             t.mkdir('/sys/module/' + name)
 
@@ -475,9 +477,9 @@ class Kernel(object):
 
     # -- mdev ---------------------------------------------------------------
 
-    def register_parent(self, dev, types, pool, mdev_driver):
+    def register_parent(self, dev, types, pool, mdev_driver, exhausted=None):
         """Register ``dev`` with the mdev core (``mdev_supported_types``, class link)."""
-        parent = MdevParent(dev, types, pool or 1, mdev_driver)
+        parent = MdevParent(dev, types, pool or 1, mdev_driver, exhausted or 'EUSERS')
         dev.mdev_parent = parent
         self.parents[dev.name] = parent
         t = self.tree
@@ -593,7 +595,7 @@ def h_noop(kernel, owner, node, data):
 
 def h_driver_override(kernel, dev, node, data):
     """driver_set_override(): reject long values, cut at the first newline, empty clears."""
-    if len(data) > PAGE_SIZE - 1:
+    if len(data) >= PAGE_SIZE - 1:  # driver_set_override(): len >= PAGE_SIZE - 1 (4095 fails on 6.1)
         fail(E.EINVAL)
     if 'ap_queue' in dev.spec and not kernel.ap_default_masks():
         fail(E.EINVAL)  # [2026] AP queue overrides only while apmask and aqmask are all ones
@@ -644,7 +646,7 @@ def h_create(kernel, mtype, node, data):
     if uuid in kernel.mdevs:
         fail(E.EEXIST)
     if mtype.parent.available(mtype) < 1:
-        fail(E.EUSERS)
+        fail(getattr(E, mtype.parent.exhausted))  # core-counted parents EUSERS; mtty counts itself: ENOSPC
     kernel.create_mdev(mtype, uuid)
 
 

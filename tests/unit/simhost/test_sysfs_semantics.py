@@ -199,3 +199,14 @@ def test_vfio_ap_assignments_and_their_errno(seed):
     assert write(seed.path('sys/bus/ap/apmask'), '-5\n') == 0
     assert write(seed.path('sys/bus/ap/aqmask'), '+4\n') == 0  # 05.0004 stays free: adapter 5 is not the host's
     assert write(seed.path('sys/bus/ap/apmask'), '+5\n') == errno.EBUSY  # would take 05.0004 from the mdev
+
+
+def test_override_of_4095_bytes_is_einval_as_on_6_1(seed):
+    assert write(seed.path(E0313, 'driver_override'), 'x' * 4095) == errno.EINVAL
+    assert write(seed.path(E0313, 'driver_override'), 'x' * 4094) == 0
+
+
+def test_exhausted_mtty_answers_enospc(x86):
+    for i in range(12):
+        assert write(x86.path(MTTY, 'mtty-2/create'), '%08x-0000-4000-8000-000000000000\n' % i) == 0
+    assert write(x86.path(MTTY, 'mtty-2/create'), UUID + '\n') == errno.ENOSPC

@@ -1,0 +1,16 @@
+#!/bin/sh
+# Runs inside the guest, chrooted into the host's root (read-only, with tmpfs on /tmp, /run,
+# /etc/driverctl.d and /etc/mdevctl.d): the conformance probe, then the scenario playbook.
+REPO=$1
+OUT=$2
+cd "$REPO" || exit 1
+export HOME=/tmp/home PYTHONDONTWRITEBYTECODE=1 ANSIBLE_CONFIG="$REPO/ansible.cfg" \
+    ANSIBLE_LOCAL_TEMP=/tmp/ansible-local ANSIBLE_REMOTE_TEMP=/tmp/ansible-remote ANSIBLE_NOCOLOR=1 \
+    PATH=/usr/sbin:/usr/bin:/sbin:/bin
+unset VFIO_PASSTHROUGH_ROOT
+mkdir -p "$HOME"
+.venv/bin/python tests/kernel/conformance.py / "$OUT/conformance.json" > "$OUT/conformance.log" 2>&1
+echo $? > "$OUT/conformance.rc"
+.venv/bin/ansible-playbook tests/kernel/scenarios.yml > "$OUT/playbook.log" 2>&1
+echo $? > "$OUT/playbook.rc"
+sync
