@@ -62,8 +62,11 @@ class APBus(object):
 
     def max_ids(self):
         """``(max adapter id, max domain id)`` the host supports."""
-        return (int(_attr.read(self.path('ap_max_adapter_id'), '63')),
-                int(_attr.read(self.path('ap_max_domain_id'), '255')))
+        texts = (_attr.read(self.path('ap_max_adapter_id'), '63'), _attr.read(self.path('ap_max_domain_id'), '255'))
+        if not all(t.isdigit() for t in texts):
+            raise InvalidArgument('cannot read the AP limits %r from %s' % (texts, self.host.display(self.path())),
+                                  path=self.host.display(self.path()))
+        return int(texts[0]), int(texts[1])
 
     def host_owned(self, adapter, domain, masks=None):
         """True if apmask and aqmask give the APQN to the host's default drivers."""

@@ -121,7 +121,14 @@ def plan_masks(host, req):
         actions.append('persist in %s' % host.display(rule_path))
 
     def write_masks(adapters, domains):
-        for name, ids in (('apmask', adapters), ('aqmask', domains)):
+        now_a, now_d = bus.masks()
+        owned = _assigned(host)
+        # apmask first passes through (adapters x now_d): use the other order when that would give
+        # the host a queue of an mdev for a moment (the kernel would answer EBUSY).
+        order = [('apmask', adapters), ('aqmask', domains)]
+        if any(a in adapters and d in now_d for a, d in owned):
+            order.reverse()
+        for name, ids in order:
             if _ap.parse_mask(_attr.read(bus.path(name))) != ids:
                 _attr.write(bus.path(name), _ap.format_mask(ids), device='AP bus', display=host.display(bus.path(name)))
 

@@ -8,6 +8,7 @@ asks the bus to probe and checks what bound. If the device does not end up bound
 the previous override and driver are put back and the error says so.
 """
 
+import os
 import shutil
 import subprocess
 from collections import OrderedDict
@@ -61,6 +62,9 @@ def load_driver(host, bus, driver):
         raise NotFound('driver %s is not registered on bus %s (%s is missing); kernel modules are only loaded '
                        'when VFIO_PASSTHROUGH_ROOT is /' % (driver, bus.name, path), path=path, value=driver)
     modprobe = shutil.which('modprobe') or '/sbin/modprobe'
+    if not os.path.exists(modprobe):
+        raise NotFound('driver %s is not registered on bus %s (%s is missing) and there is no modprobe to load it'
+                       % (driver, bus.name, path), path=path, value=driver)
     proc = subprocess.run([modprobe, '-q', '--', driver], check=False, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                           universal_newlines=True)
     if proc.returncode != 0 or not bus.has_driver(driver):
@@ -217,9 +221,9 @@ def plan_device(host, store, req):
         after.update(device_state(dev, store))
 
     def undo():
+        binder.restore()
         if req.persistent and before['persisted'] != target:
             store.put(req.bus, req.device, before['persisted'])
-        binder.restore()
 
     change = Change('%s/%s' % (req.bus, req.device), before, after, actions, apply, undo)
     change.request = req

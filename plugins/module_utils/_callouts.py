@@ -61,7 +61,7 @@ class Callouts(object):
         env = dict(os.environ)
         try:
             proc = subprocess.run(args, input=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                  universal_newlines=True, timeout=self.timeout, env=env, check=False)
+                                  encoding='utf-8', errors='replace', timeout=self.timeout, env=env, check=False)
         except (OSError, subprocess.TimeoutExpired) as exc:
             raise CalloutError('callout script %s (%s-%s) could not run: %s' % (
                 self.host.display(script), event, action, exc), path=self.host.display(script))
@@ -110,7 +110,10 @@ class Callouts(object):
             state = 'success'
         finally:
             if script is not None:
-                self._run(script, definition, 'post', action, state, stdin)
+                try:
+                    self._run(script, definition, 'post', action, state, stdin)
+                except CalloutError:
+                    pass  # mdevctl ignores a failing post callout too; the operation's own result counts
             self.notify(definition, action, state)
         return warning
 
@@ -123,10 +126,13 @@ class Callouts(object):
                 continue
             try:
                 caps = json.loads(proc.stdout.strip().rstrip('\x00') or 'null')
-                supports = caps.get('supports') or {}
-            except (ValueError, AttributeError):
-                supports = {}
-            if 'live' in supports.get('events', []) and 'modify' in supports.get('actions', []):
+            except ValueError:
+                caps = None
+            supports = caps.get('supports') if isinstance(caps, dict) else None
+            if not isinstance(supports, dict):
+                continue  # no version 2 capabilities: this script cannot do live changes
+            events, actions = supports.get('events'), supports.get('actions')
+            if isinstance(events, list) and isinstance(actions, list) and 'live' in events and 'modify' in actions:
                 return script
         return None
 

@@ -28,8 +28,11 @@ def read_text(path, display=None):
     if not stat.S_ISREG(st.st_mode):
         raise ConfigError('%s is not a regular file; it is left alone' % (display or path), path=display or path)
     try:
-        with open(path, 'r') as f:
+        with open(path, 'r', encoding='utf-8') as f:
             return f.read()
+    except UnicodeDecodeError as exc:
+        raise ConfigError('%s is not UTF-8 text (%s); it is left alone' % (display or path, exc.reason),
+                          path=display or path)
     except (IOError, OSError) as exc:
         _fail('reading', path, exc, display)
 
@@ -38,6 +41,9 @@ def write_atomic(path, text, mode=0o644, display=None):
     """Replace ``path`` with ``text``: temporary file, fsync, rename, fsync of the directory."""
     directory = os.path.dirname(path)
     try:
+        if os.path.islink(directory):
+            raise ConfigError('%s is a symbolic link; nothing is written through it' % os.path.dirname(display or path),
+                              path=os.path.dirname(display or path))
         if os.path.islink(path) or (os.path.exists(path) and not os.path.isfile(path)):
             raise ConfigError('%s is not a regular file; it is left alone' % (display or path), path=display or path)
         if not os.path.isdir(directory):
@@ -68,7 +74,7 @@ def remove(path, display=None):
     try:
         os.unlink(path)
     except OSError as exc:
-        if exc.errno != E.ENOENT:
+        if exc.errno not in (E.ENOENT, E.ENOTDIR):
             _fail('removing', path, exc, display)
 
 

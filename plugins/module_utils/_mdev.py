@@ -157,15 +157,32 @@ def ap_matrix(host, uuid):
     if matrix is None:
         return None
     out = {'adapter': set(), 'domain': set(), 'control_domain': set()}
-    for line in matrix.split():
-        adapter, _sep, domain = line.partition('.')
-        if adapter:
-            out['adapter'].add(int(adapter, 16))
-        if domain:
-            out['domain'].add(int(domain, 16))
-    for line in (_attr.read(device_path(host, uuid, 'control_domains')) or '').split():
-        out['control_domain'].add(int(line, 16))
+    try:
+        for line in matrix.split():
+            adapter, _sep, domain = line.partition('.')
+            if adapter:
+                out['adapter'].add(int(adapter, 16))
+            if domain:
+                out['domain'].add(int(domain, 16))
+        for line in (_attr.read(device_path(host, uuid, 'control_domains')) or '').split():
+            out['control_domain'].add(int(line, 16))
+    except ValueError:
+        raise SysfsError('mdev %s: cannot read its matrix %r' % (uuid, matrix), path=host.display(
+            device_path(host, uuid, 'matrix')))
     return out
+
+
+def kstrtoul(text):
+    """Parse a number as the kernel's kstrtoul(base 0) does: 0x hex, leading 0 octal, else decimal; None if bad."""
+    text = text.strip()
+    try:
+        if text[:2].lower() == '0x':
+            return int(text[2:], 16)
+        if len(text) > 1 and text[0] == '0':
+            return int(text[1:], 8)
+        return int(text, 10)
+    except ValueError:
+        return None
 
 
 def ap_wanted(attrs):
@@ -174,9 +191,8 @@ def ap_wanted(attrs):
     for name, value in attrs:
         for kind in AP_ASSIGN:
             if name in ('assign_' + kind, 'unassign_' + kind):
-                try:
-                    number = int(value, 0)
-                except ValueError:
+                number = kstrtoul(value)
+                if number is None:
                     continue  # the kernel will say EINVAL when it is written
                 (out[kind].add if name.startswith('assign') else out[kind].discard)(number)
     return out

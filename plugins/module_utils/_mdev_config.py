@@ -118,10 +118,13 @@ class ConfigStore(object):
         self.dir = host.path(*CONF_DIR)
         self._cache = None
         self.problems = []
+        self.names = {}
 
     def path(self, parent, uuid):
-        """The file of one definition."""
-        return os.path.join(self.dir, parent, uuid)
+        """The file of one definition (under the name it was found with, such as an uppercase UUID)."""
+        found = self.names.get(uuid)
+        name = found[1] if found and found[0] == parent else uuid
+        return os.path.join(self.dir, parent, name)
 
     def display(self, parent, uuid):
         """The file's path as on the host."""
@@ -131,7 +134,7 @@ class ConfigStore(object):
         """Every readable definition, ``{uuid: Definition}``; unreadable files go to ``problems``."""
         if self._cache is not None:
             return self._cache
-        found, self.problems = {}, []
+        found, self.problems, self.names = {}, [], {}
         try:
             parents = sorted(os.listdir(self.dir))
         except OSError:
@@ -140,12 +143,19 @@ class ConfigStore(object):
             pdir = os.path.join(self.dir, parent)
             if parent == SCRIPTS_DIR or not os.path.isdir(pdir) or os.path.islink(pdir):
                 continue
-            for name in sorted(os.listdir(pdir)):
+            try:
+                names = sorted(os.listdir(pdir))
+            except OSError as exc:
+                self.problems.append({'uuid': None, 'parent': parent, 'path': self.host.display(pdir),
+                                      'msg': 'cannot list %s: %s' % (self.host.display(pdir), exc.strerror)})
+                continue
+            for name in names:
                 try:
                     uuid = _names.uuid(name)
                 except InvalidArgument:
                     continue  # not a definition (mdevctl ignores such files too)
-                where = self.display(parent, name)
+                self.names[uuid] = (parent, name)
+                where = self.display(parent, uuid)
                 try:
                     text = _fileio.read_text(os.path.join(pdir, name), where)
                     found[uuid] = Definition.from_text(uuid, parent, text, where)
@@ -166,12 +176,21 @@ class ConfigStore(object):
 
     def write(self, definition):
         """Write a definition atomically (mode 0644, no symlink followed)."""
+        self.all()
         path = self.path(definition.parent, definition.uuid)
         _fileio.write_atomic(path, definition.text(), 0o644, self.host.display(path))
         self._cache = None
 
+    def remove_file(self, parent, uuid):
+        """Remove a definition's file whatever its content (an unreadable one, on request)."""
+        self.all()
+        path = self.path(parent, uuid)
+        _fileio.remove(path, self.host.display(path))
+        self._cache = None
+
     def remove(self, definition):
         """Remove a definition's file (and its parent directory when it becomes empty)."""
+        self.all()
         path = self.path(definition.parent, definition.uuid)
         _fileio.remove(path, self.host.display(path))
         try:

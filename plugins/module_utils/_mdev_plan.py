@@ -147,6 +147,13 @@ class MdevPlanner(object):
         if problem and req.state != 'absent':
             raise ConfigError('mdev %s: %s; fix or remove the file first' % (uuid, problem['msg']),
                               path=problem['path'])
+        if problem:  # absent was asked for: the unreadable definition goes too
+            act = self.active.get(uuid)
+            steps = ([('stop', Definition(uuid, act[0], act[1]))] if act else []) + [('purge', problem['parent'])]
+            change = self._change(uuid, req, None, act, None, False, steps, [])
+            change.actions[-1] = 'remove unreadable %s' % problem['path']
+            change.view = None
+            return change
         before = self.defined.get(uuid)
         act = self.active.get(uuid)
         parent = req.parent or (before.parent if before else None) or (act[0] if act else None)
@@ -230,6 +237,8 @@ class MdevPlanner(object):
 
 def describe_step(name, d, store):
     """One line of the actions list."""
+    if name == 'purge':
+        return 'remove unreadable definition'
     where = store.display(d.parent, d.uuid)
     return {
         'define': 'define in %s' % where,
@@ -265,6 +274,9 @@ class Work(object):
             'undefine': lambda: store.remove(d),
             'start': lambda: _mdev.create(host, d), 'stop': lambda: _mdev.remove(host, d.uuid),
         }
+        if name == 'purge':
+            self.store.remove_file(d, self.uuid)
+            return
         if name == 'live':
             script = self.callouts.supports_live(d)
             if script is not None:
@@ -301,6 +313,8 @@ class Work(object):
                     self.store.remove(d)
             elif name == 'start':
                 _mdev.remove(self.host, d.uuid)
+            elif name == 'stop':
+                _mdev.create(self.host, d)
         self.done = []
 
     def report(self, applied):

@@ -61,6 +61,10 @@ class Plan(object):
                 change.apply()
             except VfioError as exc:
                 undone, failed = [], []
+                try:
+                    change.undo()  # a change that failed half-way puts back what it did
+                except VfioError as undo_exc:
+                    failed.append('%s (%s)' % (change.key, undo_exc.msg))
                 for prev in reversed(done):
                     try:
                         prev.undo()

@@ -55,3 +55,11 @@ def test_bad_input(seed, module):
         result = module('ap_masks', **args)
         assert result['failed'] and words in result['msg'], result['msg']
     assert seed.writes() == []
+
+
+def test_mask_writes_in_the_order_that_never_takes_an_mdev_queue(seed, module):
+    module('mdev', uuid=AP, parent='matrix', type='vfio_ap-passthrough',
+           attrs=[{'assign_adapter': '5'}, {'assign_domain': '0x10'}], validate=False)
+    result = module('ap_masks', apmask='+5', aqmask='-0x10', persistent=False)
+    assert result['changed'] and not result.get('failed'), result.get('msg')
+    assert [w['path'] for w in seed.writes()][-2:] == ['/sys/bus/ap/aqmask', '/sys/bus/ap/apmask']

@@ -206,3 +206,38 @@ def test_matrix_shorthand(seed, module):
     assert result['devices'][0]['attrs'] == [{'assign_adapter': '0x5'}, {'assign_domain': '0x4'},
                                              {'assign_domain': '0xab'}, {'assign_control_domain': '0x4'}]
     assert seed.read('sys/bus/mdev/devices', AP, 'matrix').split() == ['05.0004', '05.00ab']
+
+
+def test_review_findings_hold(seed, module):
+    # octal values, as the kernel reads them: '05' is adapter 5, so a live run changes nothing
+    module('mdev', uuid=AP, attrs=[{'assign_adapter': '5'}, {'assign_domain': '4'}], **MATRIX)
+    same = module('mdev', uuid=AP, live=True, attrs=[{'assign_adapter': '05'}, {'assign_domain': '4'}], **MATRIX)
+    assert seed.read('sys/bus/mdev/devices', AP, 'matrix') == '05.0004', same
+    # an undecodable definition is a problem, not a traceback; absent removes it on request
+    with open(seed.path('etc/mdevctl.d/matrix', AP2), 'wb') as f:
+        f.write(b'\xff\xfe')
+    info = module('mdev_info')
+    assert not info.get('failed') and 'not UTF-8' in info['problems'][0]['msg']
+    gone = module('mdev', uuid=AP2, state='absent')
+    assert gone['changed'] and not os.path.exists(seed.path('etc/mdevctl.d/matrix', AP2))
+    # a definition filed under an uppercase name is found, rewritten and removed under that name
+    upper = seed.path('etc/mdevctl.d/matrix', AP2.upper())
+    with open(upper, 'w') as f:
+        json.dump({'mdev_type': 'vfio_ap-passthrough', 'start': 'manual', 'attrs': []}, f)
+    assert module('mdev', uuid=AP2, state='defined', autostart='auto')['changed']
+    assert module('mdev', uuid=AP2, state='absent')['changed'] and not os.path.exists(upper)
+    assert not module('mdev', uuid=AP2, state='absent')['changed']
+    # a symlinked parent directory is never written through
+    os.symlink(seed.path('tmp-outside'), seed.path('etc/mdevctl.d/lnk'))
+    os.makedirs(seed.path('tmp-outside'))
+    linked = module('mdev', uuid=AP2, parent='lnk', type='x', state='defined')
+    assert linked['failed'] and 'symbolic link' in linked['msg'] and os.listdir(seed.path('tmp-outside')) == []
+
+
+def test_failed_save_restores_the_binding(seed, module):
+    with open(seed.path('etc/driverctl.d'), 'w') as f:
+        f.write('not a directory')
+    result = module('driver_override', bus='css', device='0.0.0314', driver='vfio_ccw')
+    assert result['failed']
+    assert seed.driver('css', '0.0.0314') == 'io_subchannel'
+    assert seed.read('sys/bus/css/devices/0.0.0314/driver_override') == '(null)'

@@ -114,8 +114,8 @@ def mdev(probe):
     for t in ('mtty-1', 'mtty-2'):
         for attr in ('name', 'device_api', 'available_instances'):
             probe.note('type.%s.%s' % (t, attr), probe.read('%s/%s/%s' % (MTTY, t, attr)))
-        probe.note('type.%s.layout' % t, probe.has('%s/%s' % (MTTY, t), ['create', 'devices', 'name', 'device_api',
-                                                                      'available_instances', 'description']))
+        names = ['create', 'devices', 'name', 'device_api', 'available_instances', 'description']
+        probe.note('type.%s.layout' % t, probe.has('%s/%s' % (MTTY, t), names))
     probe.note('type.create.mode', oct(os.stat(probe.p(MTTY + '/mtty-2/create')).st_mode & 0o777))
     probe.note('errno.read_create', probe.read(MTTY + '/mtty-2/create'))
     u = UUIDS[0]

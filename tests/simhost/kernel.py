@@ -218,10 +218,15 @@ class Mdev(object):
         self.assigned = {'adapter': set(), 'domain': set(), 'control_domain': set()}
 
 
-def as_int(text, base=0):
-    """Parse an integer the way kstrtoul does, raising EINVAL."""
+def as_int(text):
+    """Parse an integer the way kstrtoul(base 0) does (0x hex, leading 0 octal), raising EINVAL."""
+    text = text.strip()
     try:
-        return int(text.strip(), base)
+        if text[:2].lower() == '0x':
+            return int(text[2:], 16)
+        if len(text) > 1 and text[0] == '0':
+            return int(text[1:], 8)
+        return int(text, 10)
     except ValueError:
         fail(E.EINVAL)
 
