@@ -101,6 +101,7 @@ class MdevPlanner(object):
         self.active = _mdev.active(host)
         self.callouts = Callouts(host)
         self.starting = {}
+        self.freed = {}
         self.warnings = []
 
     # -- resolution ----------------------------------------------------------
@@ -183,6 +184,8 @@ class MdevPlanner(object):
             steps.append(('modify' if before else 'define', want_def))
         if act and not want_active:
             steps.insert(0, ('stop', before or desired))
+            key = tuple(act)
+            self.freed[key] = self.freed.get(key, 0) + 1  # its instance is free for a start later in this run
         if want_active and not act:
             self._check_start(desired)
             steps.append(('start', desired))
@@ -221,6 +224,8 @@ class MdevPlanner(object):
         key = (d.parent, d.mdev_type)
         self.starting[key] = self.starting.get(key, 0) + 1
         available = mtype.info()['available_instances']
+        if available is not None:
+            available += self.freed.get(key, 0)
         if available is not None and self.starting[key] > available:
             raise NotFound('mdev type %s of parent %s has %d instance(s) left; cannot start mdev %s' % (
                 d.mdev_type, d.parent, available, d.uuid), path=self.host.display(mtype.path('available_instances')),
@@ -356,20 +361,23 @@ def plan_mdevs(host, requests, exclusive=False, validate=True):
     plan = Plan()
     seen = {}
     for req in requests:
-        change = planner.plan_device(req)
-        if change is None:
-            continue
-        if change.uuid in seen:
-            raise InvalidArgument('mdev %s is listed twice' % change.uuid, value=change.uuid, field='devices')
-        seen[change.uuid] = req
-        plan.add(change)
+        uuid = planner._find_uuid(req)
+        if uuid is not None and uuid in seen:
+            raise InvalidArgument('mdev %s is listed twice' % uuid, value=uuid, field='devices')
+        req.uuid = uuid  # resolved once, so that a generated uuid stays the same through planning
+        seen[uuid] = req
     if exclusive:
-        parents = set(r.parent for r in requests if r.parent) | set(
-            c.report(False)['parent'] for c in plan.changes)
+        # the others go first: stopping them frees instances (a subchannel holds one vfio_ccw device)
+        parents = set(r.parent for r in requests if r.parent)
+        parents |= set(planner.defined[u].parent for u in seen if u in planner.defined)
+        parents |= set(planner.active[u][0] for u in seen if u in planner.active)
         others = set(u for u, d in planner.defined.items() if d.parent in parents)
         others |= set(u for u, (p, t) in planner.active.items() if p in parents)
         for uuid in sorted(others - set(seen)):
             plan.add(planner.plan_device(MdevRequest(uuid=uuid, state='absent')))
+    for req in requests:
+        if req.uuid is not None:
+            plan.add(planner.plan_device(req))
     plan.warnings = planner.warnings
     plan.callouts = planner.callouts
     plan.conflicts = []

@@ -241,3 +241,13 @@ def test_failed_save_restores_the_binding(seed, module):
     assert result['failed']
     assert seed.driver('css', '0.0.0314') == 'io_subchannel'
     assert seed.read('sys/bus/css/devices/0.0.0314/driver_override') == '(null)'
+
+
+def test_exclusive_replaces_the_vfio_ccw_device_of_a_subchannel(seed, module):
+    bind_vfio_ccw(module, '0.0.0313')
+    module('mdev', uuid=CCW, parent='0.0.0313', type='vfio_ccw-io', autostart='auto')
+    result = module('mdev', type='vfio_ccw-io', autostart='auto', exclusive=True,
+                    devices=[dict(uuid=AP2, parent='0.0.0313')])
+    assert result['changed'], result.get('msg')
+    assert [(d['uuid'], d['active']) for d in result['devices']] == [(CCW, False), (AP2, True)]
+    assert os.listdir(seed.path('etc/mdevctl.d/0.0.0313')) == [AP2]
