@@ -1,11 +1,11 @@
 #!/bin/sh
-# Runs inside the guest, chrooted into the host's root (read-only, with tmpfs on /tmp, /run,
+# Runs inside the guest, chrooted into the host's root (read-only, with tmpfs on /run,
 # /etc/driverctl.d and /etc/mdevctl.d): the conformance probe, then the scenario playbook.
 REPO=$1
 OUT=$2
 cd "$REPO" || exit 1
-export HOME=/tmp/home PYTHONDONTWRITEBYTECODE=1 ANSIBLE_CONFIG="$REPO/ansible.cfg" \
-    ANSIBLE_LOCAL_TEMP=/tmp/ansible-local ANSIBLE_REMOTE_TEMP=/tmp/ansible-remote ANSIBLE_NOCOLOR=1 \
+export HOME=/run/lab/home TMPDIR=/run/lab/tmp PYTHONDONTWRITEBYTECODE=1 ANSIBLE_CONFIG="$REPO/ansible.cfg" \
+    ANSIBLE_LOCAL_TEMP=/run/lab/tmp/ansible-local ANSIBLE_REMOTE_TEMP=/run/lab/tmp/ansible-remote ANSIBLE_NOCOLOR=1 \
     PATH=/usr/sbin:/usr/bin:/sbin:/bin
 unset VFIO_PASSTHROUGH_ROOT
 mkdir -p "$HOME"

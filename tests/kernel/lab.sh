@@ -98,11 +98,12 @@ mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=262144 hostroot /host || e
 mkdir -p /dev/shm; mount -t tmpfs shm /dev/shm
 for d in proc sys; do mount --bind /\$d /host/\$d; done
 mount -o rbind /dev /host/dev
-mount -t tmpfs t /host/tmp; mount -t tmpfs t /host/run
+# Writable space goes on /run, not /tmp: the checkout itself may live below /tmp.
+mount -t tmpfs t /host/run
 for d in etc/driverctl.d etc/mdevctl.d; do [ -d /host/\$d ] && mount -t tmpfs t /host/\$d; done
-mkdir -p /host/tmp/lab-out
-mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144 out /host/tmp/lab-out || echo "LAB: out mount failed"
-chroot /host /bin/sh "$REPO/tests/kernel/guest-run.sh" "$REPO" /tmp/lab-out
+mkdir -p /host/run/lab/out /host/run/lab/tmp /host/run/lab/home
+mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144 out /host/run/lab/out || echo "LAB: out mount failed"
+chroot /host /bin/sh "$REPO/tests/kernel/guest-run.sh" "$REPO" /run/lab/out
 echo "LAB-EXIT=\$?"
 sync; poweroff -f
 INIT
@@ -115,7 +116,7 @@ set +e
 timeout "${LAB_TIMEOUT:-900}" qemu-system-x86_64 -accel tcg,thread=multi -cpu max -smp 2 -m 2048 \
     -nographic -no-reboot -net none -machine q35 -device intel-iommu \
     -device e1000e,addr=02.0,romfile= -device edu,addr=03.0 \
-    -virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on \
+    -virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
     -virtfs "local,path=$OUT,mount_tag=out,security_model=none" \
     -kernel "$K/vmlinux" -initrd "$WORK/initrd.gz" \
     -append 'console=ttyS0 loglevel=3 panic=-1 intel_iommu=on' > "$WORK/console.log" 2>&1
