@@ -220,6 +220,7 @@ class Mdev(object):
 
 def as_int(text):
     """Parse an integer the way kstrtoul(base 0) does (0x hex, leading 0 octal), raising EINVAL."""
+    # Deliberately not shared with the library's parser: a mistake there must not be hidden here.
     text = text.strip()
     try:
         if text[:2].lower() == '0x':
