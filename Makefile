@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 SYSTEM_PACKAGES := fuse3 driverctl mdevctl
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 
-.PHONY: venv system-packages demo test unit functional sanity bench test-kernel clean
+.PHONY: venv system-packages demo test unit functional sanity lint docs bench test-kernel clean
 
 venv: system-packages $(VENV)/.stamp
 
@@ -36,7 +36,7 @@ demo: venv
 	tests/simhost/simhost start $$root --scenario seed && \
 	VFIO_PASSTHROUGH_ROOT=$$root $(VENV)/bin/ansible-playbook docs/examples/demo.yml
 
-test: venv unit functional sanity
+test: venv unit functional sanity lint
 
 unit: venv
 	$(PY) -m pytest -q tests/unit
@@ -46,6 +46,14 @@ functional: venv
 
 sanity: venv
 	$(PY) tests/sanity.py
+
+# ansible-lint, production profile, on the roles and the example playbooks.
+lint: venv
+	$(VENV)/bin/ansible-lint --offline --profile production roles docs/examples
+
+# The module reference pages in docs/modules, rendered by ansible-doc (a test checks they are current).
+docs: venv
+	$(PY) tests/render_docs.py
 
 # The real-kernel lab: Debian's kernel in QEMU, the scenarios and the conformance probe inside it.
 test-kernel: venv

@@ -1,0 +1,56 @@
+"""The built collection: a clean artifact that installs into an empty path and runs the demo there."""
+
+import os
+import subprocess
+import tarfile
+
+from conftest import REPO, VENV_BIN, ansible_env
+
+UNWANTED = ('.venv/', '__pycache__', '.pytest_cache', '.kernel-lab', '.ansible/', 'collections/ansible_collections',
+            'benchmarks/', 'tests/output', '.git/', '.ci/')
+
+
+def run(*cmd, **kwargs):
+    return subprocess.run(list(cmd), check=False, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          universal_newlines=True, **kwargs)
+
+
+def test_build_install_and_run_the_demo_from_the_installed_copy(seed, tmp_path):
+    built = run(os.path.join(VENV_BIN, 'ansible-galaxy'), 'collection', 'build', '--output-path', str(tmp_path), REPO)
+    assert built.returncode == 0, built.stdout
+    (artifact,) = [p for p in os.listdir(str(tmp_path)) if p.endswith('.tar.gz')]
+    assert artifact == 'vfio-passthrough-0.1.0.tar.gz'
+    with tarfile.open(str(tmp_path / artifact)) as tar:
+        names = tar.getnames()
+    assert 'plugins/modules/mdev.py' in names and 'roles/vfio_ap/tasks/main.yml' in names
+    assert 'meta/execution-environment.yml' in names and 'docs/examples/demo.yml' in names
+    assert [n for n in names if any(u in n + '/' for u in UNWANTED)] == []
+    dest = tmp_path / 'installed'
+    installed = run(os.path.join(VENV_BIN, 'ansible-galaxy'), 'collection', 'install', '--force', '-p', str(dest),
+                    str(tmp_path / artifact))
+    assert installed.returncode == 0, installed.stdout
+    copy = dest / 'ansible_collections' / 'vfio' / 'passthrough'
+    env = ansible_env()
+    env.update(ANSIBLE_COLLECTIONS_PATH=str(dest), ANSIBLE_COLLECTIONS_SCAN_SYS_PATH='false')
+    doc = run(os.path.join(VENV_BIN, 'ansible-doc'), 'vfio.passthrough.mdev', env=env)
+    assert str(copy) in doc.stdout.splitlines()[0], doc.stdout[:300]
+    demo = run(os.path.join(VENV_BIN, 'ansible-playbook'), str(copy / 'docs' / 'examples' / 'demo.yml'), env=env,
+               cwd=REPO)
+    assert demo.returncode == 0, demo.stdout
+    assert seed.driver('css', '0.0.0313') == 'vfio_ccw'
+
+
+def test_builder_introspect_lists_exactly_the_target_needs():
+    out = run(os.path.join(VENV_BIN, 'ansible-builder'), 'introspect', '--sanitize', collections_root())
+    assert out.returncode == 0, out.stdout
+    text = out.stdout
+    assert 'pyudev' in text and 'libudev1 [platform:dpkg]' in text
+    assert '==' not in text.split('system:')[0]  # nothing pinned
+    for controller_only in ('ansible-core', 'pytest', 'mfusepy'):
+        assert controller_only not in text
+
+
+def collections_root():
+    """A directory holding ansible_collections/vfio/passthrough (the venv's link to this checkout)."""
+    import sysconfig
+    return sysconfig.get_paths()['purelib']
