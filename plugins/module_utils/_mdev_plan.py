@@ -423,3 +423,11 @@ def inventory(host, uuid=None, parent=None, mdev_type=None):
         if offered:
             types[name] = offered
     return devices, types, store.problems
+
+
+def summary_line(entry):
+    """One line for a device, as mdevctl prints it: uuid parent type start (defined, active)."""
+    state = ', '.join(w for w, on in (('defined', entry['defined']), ('active', entry['active'])) if on)
+    attrs = ' %d attr%s' % (len(entry['attrs']), '' if len(entry['attrs']) == 1 else 's') if entry['attrs'] else ''
+    return '%s %s %s %s (%s)%s' % (entry['uuid'], entry['parent'], entry['mdev_type'], entry['start'] or '-',
+                                   state, attrs)

@@ -53,6 +53,12 @@ EXAMPLES = r'''
 '''
 
 RETURN = r'''
+summary:
+  description: One line per device, as C(driverctl list-devices) prints it (C([*]) marks an override).
+  returned: always
+  type: list
+  elements: str
+  sample: ['css 0.0.0313 vfio_ccw [*]', 'css 0.0.0314 io_subchannel']
 devices:
   description: Devices that have a driver_override attribute, by bus and name.
   returned: always
@@ -131,7 +137,9 @@ def main():
         devices, persisted = inventory(host, p['bus'], p['devices'])
         if p['overrides_only']:
             devices = [d for d in devices if d['override'] is not None]
-        return {'devices': devices, 'persisted': persisted}
+        summary = ['%s %s %s%s' % (d['bus'], d['device'], d['driver'] or '(none)',
+                                   ' [*]' if d['override'] is not None else '') for d in devices]
+        return {'summary': summary, 'devices': devices, 'persisted': persisted}
 
     run_info(module, collect)
 

@@ -50,6 +50,12 @@ EXAMPLES = r'''
 '''
 
 RETURN = r'''
+summary:
+  description: One line per device, as C(mdevctl list -d) prints it, with C(active), C(defined) or both.
+  returned: always
+  type: list
+  elements: str
+  sample: ['669d9b23-fe1b-4ecb-be08-a2fabca99b71 matrix vfio_ap-passthrough manual (defined, active) 3 attrs']
 devices:
   description: Active and defined devices, one entry per UUID, sorted by parent and UUID.
   returned: always
@@ -100,7 +106,7 @@ problems:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.vfio.passthrough.plugins.module_utils._mdev_plan import inventory
+from ansible_collections.vfio.passthrough.plugins.module_utils._mdev_plan import inventory, summary_line
 from ansible_collections.vfio.passthrough.plugins.module_utils._runner import run_info
 
 
@@ -115,7 +121,8 @@ def main():
 
     def collect(host):
         devices, types, problems = inventory(host, p['uuid'], p['parent'], p['type'])
-        return {'devices': devices, 'types': types, 'problems': problems}
+        return {'summary': [summary_line(d) for d in devices], 'devices': devices, 'types': types,
+                'problems': problems}
 
     run_info(module, collect)
 

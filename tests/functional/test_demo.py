@@ -20,3 +20,9 @@ def test_demo_playbook(seed):
             '@{1}: {"assign_domain": "0xab"} @{2}: {"assign_domain": "0x42"}') in shown
     assert '7e270a25-e163-4922-af60-757fc8ed48c6 0.0.0313 vfio_ccw-io auto (active)' in folded
     assert 'b29e4ca9-5cdb-4ee1-a01b-79085b9ab237 0.0.0314 vfio_ccw-io manual (active)' in folded
+
+
+def test_rendered_reference_pages_are_current():
+    proc = subprocess.run([os.path.join(VENV_BIN, 'python'), os.path.join(REPO, 'tests', 'render_docs.py'), '--check'],
+                          check=False, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True)
+    assert proc.returncode == 0, proc.stdout

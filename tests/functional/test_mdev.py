@@ -251,3 +251,12 @@ def test_exclusive_replaces_the_vfio_ccw_device_of_a_subchannel(seed, module):
     assert result['changed'], result.get('msg')
     assert [(d['uuid'], d['active']) for d in result['devices']] == [(CCW, False), (AP2, True)]
     assert os.listdir(seed.path('etc/mdevctl.d/0.0.0313')) == [AP2]
+
+
+def test_info_summary_lines(seed, module):
+    module('mdev', uuid=AP, attrs=[{'assign_adapter': '5'}, {'assign_domain': '4'}], **MATRIX)
+    assert module('mdev_info')['summary'] == [
+        '%s matrix vfio_ap-passthrough manual (defined, active) 2 attrs' % AP]
+    module('driver_override', bus='css', device='0.0.0313', driver='vfio_ccw')
+    lines = module('driver_override_info', bus=['css'])['summary']
+    assert 'css 0.0.0313 vfio_ccw [*]' in lines and 'css 0.0.0314 io_subchannel' in lines
