@@ -264,6 +264,12 @@ devices:
       type: list
       elements: str
       sample: [define in /etc/mdevctl.d/matrix/669d9b23-fe1b-4ecb-be08-a2fabca99b71]
+conflicts:
+  description: When whole-system validation refuses the change, every conflict it found (as mdev_validate reports them).
+  returned: on failure by validation
+  type: list
+  elements: dict
+  sample: [{kind: apqn_in_use, devices: [5ea6c8d9-..., 669d9b23-...], apqns: ['05.0004'], msg: APQN 05.0004 is ...}]
 callouts:
   description: The callout and notifier scripts that ran, in order.
   returned: always
