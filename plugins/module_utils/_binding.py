@@ -273,14 +273,14 @@ def inventory(host, buses=None, names=None):
     store = _driverctl.OverrideStore(host)
     persisted = store.all()
     explicit = buses is not None
-    buses = [_names.bus_name(b) for b in buses] if explicit else list(DEFAULT_BUSES)
+    buses = [_names.bus_name(b, field='bus') for b in buses] if explicit else list(DEFAULT_BUSES)
     wanted = None
     if names is not None:
         wanted = set()
         for bus in buses:
             for name in names:
                 try:
-                    wanted.add((bus, _names.device_name(bus, name)))
+                    wanted.add((bus, _names.device_name(bus, name, field='devices')))
                 except InvalidArgument:
                     continue
         if not wanted:

@@ -63,7 +63,7 @@ def resolve(host, devices, ranges=None):
     out = []
     css = Bus(host, 'css')
     for raw in devices:
-        busid = _names.ccw_busid(raw)
+        busid = _names.ccw_busid(raw, field='devices')
         sch = subchannel_of(host, busid)
         dev = css.device(sch) if sch else None
         ccw = Bus(host, 'ccw').device(busid)
@@ -87,7 +87,7 @@ def plan_cio_ignore(host, devices, state):
     if not os.path.exists(path):
         raise NotFound('this host has no %s (not an s390 host?)' % host.display(path), path=host.display(path))
     ranges = ignored_ranges(host)
-    busids = [_names.ccw_busid(d) for d in devices]
+    busids = [_names.ccw_busid(d, field='devices') for d in devices]
     todo = [b for b in busids if is_ignored(ranges, b) != (state == 'present')]
     command = '%s %s' % ('add' if state == 'present' else 'free', ','.join(todo))
     plan = Plan()
