@@ -6,17 +6,30 @@
 Takes the AnsibleModule duck-typed, so this file imports nothing of Ansible.
 """
 
+import contextlib
+import os
+
 from ._errors import VfioError
+from ._lock import HostLocks
 from ._paths import Host
 
 
-def run_plan(module, build):
-    """``build(host)`` returns ``(plan, report)``; ``report(plan)`` the result keys."""
+def run_plan(module, build, ap=None):
+    """``build(host)`` returns ``(plan, report)``; ``report(plan)`` the result keys.
+
+    Outside check mode, planning and applying happen under the host's locks, so two runs see
+    and change the host one after the other. ``ap`` also takes s390-tools' AP lock (None: when
+    the host has an AP bus).
+    """
     try:
         host = Host()
-        plan, report = build(host)
-        if plan.changed and not module.check_mode:
-            plan.apply()
+        if ap is None:
+            ap = os.path.isdir(host.bus('ap'))
+        locks = contextlib.ExitStack() if module.check_mode else HostLocks(host, ap=ap)
+        with locks:
+            plan, report = build(host)
+            if plan.changed and not module.check_mode:
+                plan.apply()
         result = report(plan)
         result['changed'] = plan.changed
         if plan.changed and getattr(module, '_diff', False):

@@ -153,7 +153,7 @@ def main():
             return result
         return plan, report
 
-    run_plan(module, build)
+    run_plan(module, build, ap=True)
 
 
 if __name__ == '__main__':

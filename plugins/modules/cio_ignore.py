@@ -69,7 +69,7 @@ def main():
         plan = plan_cio_ignore(host, module.params['devices'], module.params['state'])
         return plan, lambda plan: {'actions': plan.changes[0].actions, 'devices': dict(plan.changes[0].after)}
 
-    run_plan(module, build)
+    run_plan(module, build, ap=False)
 
 
 if __name__ == '__main__':

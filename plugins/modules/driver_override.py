@@ -220,7 +220,7 @@ def main():
                     'boot_apply': 'driverctl' if driverctl_installed(host) else 'builtin'}
         return plan, report
 
-    run_plan(module, build)
+    run_plan(module, build, ap=False)
 
 
 if __name__ == '__main__':
