@@ -17,7 +17,7 @@ from ._callouts import Callouts
 from ._errors import ConfigError, InvalidArgument, NotFound, VfioError
 from ._mdev_config import AUTOSTART, ConfigStore, Definition, attrs_json, normalize_attrs
 from ._plan import Change, Plan
-from ._validate import find_conflicts, read_system, view_of
+from ._validate import find_conflicts, is_ap, read_system, view_of
 
 STATES = ('defined', 'started', 'stopped', 'absent')
 
@@ -195,6 +195,14 @@ class MdevPlanner(object):
             else:
                 self.warnings.append('mdev %s is running with its old attributes; use live: true to change the '
                                      'running device, or stop and start it' % uuid)
+        elif act and want_active and is_ap(mtype) and \
+                _mdev.ap_matrix(self.host, uuid) != _mdev.ap_wanted(desired.attrs):
+            # the running matrix is not what the definition says (an interrupted start, a change by hand)
+            if req.live:
+                steps.append(('live', desired))
+            else:
+                self.warnings.append('mdev %s runs with a matrix that differs from its attributes; use live: true '
+                                     'to bring it in line' % uuid)
         change = self._change(uuid, req, before, act, want_def, want_active, steps, base)
         shown = want_def or desired
         live = any(name == 'live' for name, _d in steps)
