@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 SYSTEM_PACKAGES := fuse3 driverctl mdevctl
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 
-.PHONY: venv system-packages demo test unit functional sanity lint docs bench test-kernel clean
+.PHONY: venv system-packages demo test unit functional reliability-tests sanity lint docs reliability bench test-kernel clean
 
 venv: system-packages $(VENV)/.stamp
 
@@ -36,13 +36,20 @@ demo: venv
 	tests/simhost/simhost start $$root --scenario seed && \
 	VFIO_PASSTHROUGH_ROOT=$$root $(VENV)/bin/ansible-playbook docs/examples/demo.yml
 
-test: venv unit functional sanity lint
+test: venv unit functional reliability-tests sanity lint
 
 unit: venv
 	$(PY) -m pytest -q tests/unit
 
 functional: venv
 	$(PY) -m pytest -q tests/functional
+
+reliability-tests: venv
+	$(PY) -m pytest -q tests/reliability
+
+# Runs the reliability and functional suites and writes their figures to docs/reliability.md.
+reliability: venv
+	$(PY) tests/reliability/report.py
 
 sanity: venv
 	$(PY) tests/sanity.py

@@ -19,6 +19,7 @@ SIMHOST = os.path.join(HERE, 'simhost', 'simhost.py')
 VENV_BIN = os.path.dirname(sys.executable)
 
 sys.path.insert(0, os.path.join(HERE, 'simhost'))
+sys.path.insert(0, os.path.join(HERE, 'reliability'))
 
 
 class Sim(object):
@@ -189,13 +190,53 @@ def ansible_env():
     return env
 
 
+CHECK_TWIN = {'calls': 0}
+
+
+def host_state(root):
+    """The write log length and every file below etc, usr and run of a root: what check mode must not touch."""
+    state = {}
+    log = os.path.join(root, '.simhost', 'writes.jsonl')
+    state['writes'] = sum(1 for _line in open(log)) if os.path.exists(log) else 0
+    for top in ('etc', 'usr', 'run'):
+        for dirpath, dirnames, filenames in os.walk(os.path.join(root, top)):
+            for name in dirnames + filenames:
+                p = os.path.join(dirpath, name)
+                if os.path.islink(p):
+                    state[p] = '-> ' + os.readlink(p)
+                elif os.path.isfile(p):
+                    with open(p, 'rb') as f:
+                        state[p] = f.read()
+                else:
+                    state[p] = 'dir'
+    return state
+
+
 @pytest.fixture
 def module(localhost, monkeypatch):
-    """Run one module in-process through pytest-ansible; return its result dict."""
+    """Run one module through pytest-ansible; return its result dict.
+
+    Every call of a module that changes things is preceded by its check-mode twin (in-process, with
+    the ``_ansible_check_mode`` flag Ansible passes): the twin must write nothing and predict the
+    same ``changed`` as the real run. So the whole functional suite also runs in check mode.
+    """
     monkeypatch.setenv('ANSIBLE_PYTHON_INTERPRETER', sys.executable)
+    from inprocess import run_module
 
     def run(name, **args):
-        return getattr(localhost, 'vfio.passthrough.' + name)(**args)['localhost']
+        root = os.environ.get('VFIO_PASSTHROUGH_ROOT')
+        twin = None
+        if root and not name.endswith(('_info', '_validate')):
+            before = host_state(root)
+            twin = run_module(name, dict(args, _ansible_check_mode=True))
+            assert host_state(root) == before, 'check mode of %s %r changed the host' % (name, args)
+            CHECK_TWIN['calls'] += 1
+        result = getattr(localhost, 'vfio.passthrough.' + name)(**args)['localhost']
+        if twin is not None and not result.get('failed'):
+            assert not twin.get('failed'), 'check mode failed where the run did not: %s' % twin.get('msg')
+            assert twin['changed'] == result['changed'], 'check mode predicted changed=%s for %s %r' % (
+                twin['changed'], name, args)
+        return result
     return run
 
 
@@ -229,3 +270,21 @@ def run_peer(sim, *argv):
     proc = subprocess.run(['unshare', '-m', 'sh', '-c', PEER_SCRIPT, 'sh', sim.root] + list(argv), check=False,
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True)
     return proc.returncode, proc.stdout
+
+
+def pytest_sessionfinish(session):
+    """With RELIABILITY_STATS set, write the reliability figures of this run there (JSON)."""
+    path = os.environ.get('RELIABILITY_STATS')
+    if not path:
+        return
+    mods = dict((name.rsplit('.', 1)[-1], mod) for name, mod in sys.modules.items())
+    bad, crash = mods.get('test_bad_input'), mods.get('test_crash')
+    stats = {
+        'check_mode_twins': CHECK_TWIN['calls'],
+        'bad_input_cases': bad.TRIED['cases'] if bad else 0,
+        'kills': crash.STATS['kills'] if crash else 0,
+        'kill_scenarios': crash.STATS['steps'] if crash else {},
+        'tests': session.testscollected, 'failed': session.testsfailed,
+    }
+    with open(path, 'w') as f:
+        json.dump(stats, f, indent=1)

@@ -260,3 +260,34 @@ def test_info_summary_lines(seed, module):
     module('driver_override', bus='css', device='0.0.0313', driver='vfio_ccw')
     lines = module('driver_override_info', bus=['css'])['summary']
     assert 'css 0.0.0313 vfio_ccw [*]' in lines and 'css 0.0.0314 io_subchannel' in lines
+
+
+@pytest.mark.parametrize('content, kind', [
+    ('{"mdev_type": "vfio_ap-passthrough", "start": "manual"}', 'no attrs (older mdevctl)'),
+    ('[1, 2]', 'not an object'),
+    (None, 'directory'),
+    ('symlink', 'symlink'),
+])
+def test_odd_definition_files(seed, module, content, kind):
+    path = seed.path('etc/mdevctl.d/matrix', AP)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    if content is None:
+        os.makedirs(path)
+    elif content == 'symlink':
+        with open(seed.path('elsewhere.json'), 'w') as f:
+            json.dump({'mdev_type': 'vfio_ap-passthrough', 'start': 'auto', 'attrs': []}, f)
+        os.symlink(seed.path('elsewhere.json'), path)
+    else:
+        with open(path, 'w') as f:
+            f.write(content)
+    info = module('mdev_info')
+    assert not info.get('failed')
+    if kind == 'no attrs (older mdevctl)':
+        assert info['devices'][0]['attrs'] == [] and info['problems'] == []
+        return
+    assert info['problems'] and info['problems'][0]['uuid'] == AP
+    result = module('mdev', uuid=AP, state='defined', autostart='auto', **MATRIX)
+    assert result['failed'] and 'fix or remove the file first' in result['msg']
+    assert os.path.isdir(path) if content is None else True
+    if content == 'symlink':
+        assert os.path.islink(path) and json.load(open(seed.path('elsewhere.json')))['start'] == 'auto'
