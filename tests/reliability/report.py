@@ -17,7 +17,8 @@ COMMAND = 'make reliability'
 
 def main():
     """Run, collect, render; exit with pytest's status."""
-    stats_file = tempfile.mktemp(suffix='.json')
+    fd, stats_file = tempfile.mkstemp(suffix='.json')
+    os.close(fd)
     env = dict(os.environ, RELIABILITY_STATS=stats_file)
     proc = subprocess.run([sys.executable, '-m', 'pytest', '-q', 'tests/reliability', 'tests/functional'],
                           cwd=REPO, env=env, check=False)
@@ -31,9 +32,12 @@ Produced by `%s` on %s (%s, Python %s): %d tests, %d failed.
 
 | what was proved | figure |
 | --- | --- |
-| malformed argument sets, generated (hypothesis) across every module and option: each ends in a clean failure naming the option or value, no traceback, and the write log and /etc show no write | %d cases |
-| SIGKILL injected at a write step (every step of each scenario below): every config file was the old or the new valid file, and a re-run converged and then reported no change | %d kills |
-| check-mode twin run before every changing module call of the functional suite: no write (sysfs log, /etc, /usr, /run unchanged) and the same `changed` as the real run | %d calls |
+| malformed argument sets, generated (hypothesis) across every module and option: each ends in a clean \
+failure naming the option or value, no traceback, and the write log and /etc show no write | %d cases |
+| SIGKILL injected at a write step (every step of each scenario below): every config file was the old \
+or the new valid file, and a re-run converged and then reported no change | %d kills |
+| check-mode twin run before every changing module call of the functional suite: no write (sysfs log, \
+/etc, /usr, /run unchanged) and the same `changed` as the real run | %d calls |
 
 Write steps per scenario (each one was a kill point):
 
