@@ -30,12 +30,15 @@ class MdevType(object):
         """True if the parent offers this type."""
         return os.path.isdir(self.path())
 
+    def available(self):
+        """available_instances, or None when it cannot be read."""
+        text = _attr.read(self.path('available_instances'))
+        return int(text) if text and text.isdigit() else None
+
     def info(self):
         """name, device_api, available_instances and description, as mdevctl types shows them."""
-        available = _attr.read(self.path('available_instances'))
         return {'name': _attr.read(self.path('name')), 'device_api': _attr.read(self.path('device_api')),
-                'available_instances': int(available) if available and available.isdigit() else None,
-                'description': _attr.read(self.path('description'))}
+                'available_instances': self.available(), 'description': _attr.read(self.path('description'))}
 
 
 class Parent(object):
@@ -81,7 +84,12 @@ def active(host):
         return out
     for uuid in names:
         link = os.path.join(base, uuid)
-        parent = os.path.basename(os.path.dirname(os.path.realpath(link)))
+        try:
+            # ../../../devices/<path of the parent>/<uuid>: one readlink, where realpath would stat
+            # every component (a thousand devices made that the listing's main cost)
+            parent = os.path.basename(os.path.dirname(os.readlink(link)))
+        except OSError:
+            continue  # removed since listdir
         out[uuid] = (parent, _attr.link_name(os.path.join(link, 'mdev_type')))
     return out
 
@@ -128,7 +136,7 @@ def create(host, definition):
     """Create the device and write its attrs in order; remove it again if a write fails."""
     d = definition
     mtype = require_type(host, d.parent, d.mdev_type)
-    if mtype.info()['available_instances'] == 0:
+    if mtype.available() == 0:
         raise NotFound('mdev type %s of parent %s has no instances left (available_instances is 0)' % (
             d.mdev_type, d.parent), path=host.display(mtype.path('available_instances')), value=d.uuid)
     _attr.write(mtype.path('create'), d.uuid, device='mdev %s' % d.uuid, display=host.display(mtype.path('create')))

@@ -174,27 +174,43 @@ class ConfigStore(object):
         self.all()
         return next((p for p in self.problems if p['uuid'] == uuid), None)
 
+    def _written(self, uuid, parent, path, definition):
+        # Keep the cache in step with the file instead of reading the whole directory again after
+        # each write: converging hundreds of devices would otherwise cost a read of every file per file.
+        self.problems = [p for p in self.problems if p['uuid'] != uuid]
+        if definition is None:
+            self._cache.pop(uuid, None)
+            self.names.pop(uuid, None)
+        else:
+            self._cache[uuid] = definition.copy()
+            self.names[uuid] = (parent, os.path.basename(path))
+
     def write(self, definition):
         """Write a definition atomically (mode 0644, no symlink followed)."""
         self.all()
         path = self.path(definition.parent, definition.uuid)
-        _fileio.write_atomic(path, definition.text(), 0o644, self.host.display(path))
-        self._cache = None
+        try:
+            _fileio.write_atomic(path, definition.text(), 0o644, self.host.display(path))
+        except ConfigError:
+            self._cache = None  # the file may or may not be there: read it again when next asked
+            raise
+        self._written(definition.uuid, definition.parent, path, definition)
 
     def remove_file(self, parent, uuid):
         """Remove a definition's file whatever its content (an unreadable one, on request)."""
         self.all()
         path = self.path(parent, uuid)
-        _fileio.remove(path, self.host.display(path))
-        self._cache = None
+        try:
+            _fileio.remove(path, self.host.display(path))
+        except ConfigError:
+            self._cache = None
+            raise
+        self._written(uuid, parent, path, None)
 
     def remove(self, definition):
         """Remove a definition's file (and its parent directory when it becomes empty)."""
-        self.all()
-        path = self.path(definition.parent, definition.uuid)
-        _fileio.remove(path, self.host.display(path))
+        self.remove_file(definition.parent, definition.uuid)
         try:
-            os.rmdir(os.path.dirname(path))
+            os.rmdir(os.path.dirname(self.path(definition.parent, definition.uuid)))
         except OSError:
             pass
-        self._cache = None

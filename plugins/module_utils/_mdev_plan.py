@@ -101,8 +101,16 @@ class MdevPlanner(object):
         self.active = _mdev.active(host)
         self.callouts = Callouts(host)
         self.starting = {}
+        self.types = {}
         self.freed = {}
         self.warnings = []
+        self._readback = None
+
+    def readback(self):
+        """Definitions and running devices after applying, read once for all the devices' reports."""
+        if self._readback is None:
+            self._readback = (ConfigStore(self.host), _mdev.active(self.host))
+        return self._readback
 
     # -- resolution ----------------------------------------------------------
 
@@ -228,10 +236,12 @@ class MdevPlanner(object):
         return normalize_attrs(attrs, 'attributes from the callout script') if attrs else []
 
     def _check_start(self, d):
-        mtype = _mdev.require_type(self.host, d.parent, d.mdev_type)
         key = (d.parent, d.mdev_type)
+        if key not in self.types:  # read once per type, not once per device started
+            mtype = _mdev.require_type(self.host, d.parent, d.mdev_type)
+            self.types[key] = (mtype, mtype.available())
+        mtype, available = self.types[key]
         self.starting[key] = self.starting.get(key, 0) + 1
-        available = mtype.info()['available_instances']
         if available is not None:
             available += self.freed.get(key, 0)
         if available is not None and self.starting[key] > available:
@@ -268,6 +278,7 @@ class Work(object):
     """Carries out one device's steps, wrapped in callouts, and undoes them."""
 
     def __init__(self, planner, uuid, req, before, act, steps, base):
+        self.planner = planner
         self.host = planner.host
         self.store = planner.store
         self.callouts = planner.callouts
@@ -332,10 +343,10 @@ class Work(object):
 
     def report(self, applied):
         """The per-device result: after applying, read back; in check mode, predicted."""
-        planner_store = ConfigStore(self.host) if applied else None
         if applied:
-            d = planner_store.get(self.uuid)
-            active = _mdev.active(self.host).get(self.uuid)
+            store, running = self.planner.readback()
+            d = store.get(self.uuid)
+            active = running.get(self.uuid)
         else:
             d = self.before
             active = self.act
@@ -396,46 +407,3 @@ def plan_mdevs(host, requests, exclusive=False, validate=True):
             raise ConflictError('refused, the change conflicts with the system: ' +
                                 '; '.join(c['msg'] for c in plan.conflicts), conflicts=plan.conflicts)
     return plan
-
-
-def inventory(host, uuid=None, parent=None, mdev_type=None):
-    """What ``mdevctl list``, ``list -d`` and ``types`` show, merged per uuid, with filters.
-
-    Returns ``(devices, types, problems)``: devices sorted by parent and uuid; types as
-    ``{parent: {type: info}}``; problems lists definition files that cannot be read.
-    """
-    uuid = _names.uuid(uuid) if uuid is not None else None
-    parent = _names.safe_name(parent, 'parent') if parent is not None else None
-    mdev_type = _names.safe_name(mdev_type, 'type') if mdev_type is not None else None
-    store = ConfigStore(host)
-    defined = store.all()
-    active = _mdev.active(host)
-    devices = []
-    for u in set(defined) | set(active):
-        d = defined.get(u)
-        act = active.get(u)
-        p, t = (act[0], act[1]) if act else (d.parent, d.mdev_type)
-        if (uuid and u != uuid) or (parent and p != parent) or (mdev_type and t != mdev_type):
-            continue
-        devices.append(OrderedDict([
-            ('uuid', u), ('parent', p), ('mdev_type', t), ('start', d.start if d else None),
-            ('attrs', attrs_json(d.attrs) if d else []), ('defined', d is not None), ('active', act is not None),
-        ]))
-    devices.sort(key=lambda e: (e['parent'], e['uuid']))
-    types = OrderedDict()
-    for name in _mdev.parent_names(host):
-        if parent and name != parent:
-            continue
-        offered = OrderedDict((t.id, t.info()) for t in _mdev.Parent(host, name).types()
-                              if not mdev_type or t.id == mdev_type)
-        if offered:
-            types[name] = offered
-    return devices, types, store.problems
-
-
-def summary_line(entry):
-    """One line for a device, as mdevctl prints it: uuid parent type start (defined, active)."""
-    state = ', '.join(w for w, on in (('defined', entry['defined']), ('active', entry['active'])) if on)
-    attrs = ' %d attr%s' % (len(entry['attrs']), '' if len(entry['attrs']) == 1 else 's') if entry['attrs'] else ''
-    return '%s %s %s %s (%s)%s' % (entry['uuid'], entry['parent'], entry['mdev_type'], entry['start'] or '-',
-                                   state, attrs)

@@ -106,7 +106,7 @@ problems:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.vfio.passthrough.plugins.module_utils._mdev_plan import inventory, summary_line
+from ansible_collections.vfio.passthrough.plugins.module_utils._mdev_inventory import inventory, summary_line
 from ansible_collections.vfio.passthrough.plugins.module_utils._runner import run_info
 
 

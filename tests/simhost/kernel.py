@@ -545,6 +545,13 @@ class Kernel(object):
         self.refresh_available(parent)
         return mdev
 
+    def start_mdev(self, spec):
+        """Create a scenario's running mdev (``uuid``, ``parent``, ``type``, vfio_ap ``matrix``) unlogged."""
+        mdev = self.create_mdev(self.parents[spec['parent']].types[spec['type']], spec['uuid'])
+        for kind, values in (spec.get('matrix') or {}).items():
+            mdev.assigned[kind].update(values)
+        return mdev
+
     def remove_mdev(self, mdev):
         """Remove an mdev and its links, freeing its instance."""
         t = self.tree
@@ -926,4 +933,6 @@ def load(scenario, log_path=None):
     bus = kernel.buses.get('ap')
     for spec in getattr(bus, 'pending', []) if bus else []:
         kernel.add_device(bus, spec)
+    for spec in scenario.get('mdevs') or []:
+        kernel.start_mdev(spec)
     return kernel

@@ -1,0 +1,187 @@
+"""What the benchmarks share: simulated hosts, the real tools' namespace, module processes and timing.
+
+Every comparison is measured pair by pair in one process that lives in a private mount namespace
+where the simulated /sys and ROOT/etc/{mdevctl,driverctl}.d are mounted over the real ones
+(``measure.py``): the real tool and the module's own process run alternately, after a warm-up of
+each, so both see the same host, the same caches and the same load.
+"""
+
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+PYTHON = sys.executable
+BIN = os.path.dirname(PYTHON)
+SIMHOST = os.path.join(REPO, 'tests', 'simhost', 'simhost.py')
+MEASURE = os.path.join(HERE, 'measure.py')
+
+# Mounted inside ``unshare -m``: what conftest.run_peer does for the interchangeability tests.
+NAMESPACE = (
+    'set -e; mount --make-rprivate /; mount --bind "$1/sys" /sys; '
+    'for d in driverctl.d mdevctl.d; do mkdir -p "$1/etc/$d" /etc/$d; mount --bind "$1/etc/$d" /etc/$d; done; '
+    'shift; exec "$@"')
+
+
+class SimHost(object):
+    """A simulated host under ``root`` running ``scenario`` (``params`` for the scale scenario)."""
+
+    def __init__(self, root, scenario='scale', **params):
+        self.root = root
+        self.scenario = scenario
+        self.params = params
+
+    def start(self):
+        """Mount it, with mdevctl's callout directories (mdevctl refuses to run without them)."""
+        if os.path.exists(self.root):
+            shutil.rmtree(self.root)
+        sets = [x for k, v in sorted(self.params.items()) for x in ('--set', '%s=%s' % (k, v))]
+        subprocess.run([PYTHON, SIMHOST, 'start', self.root, '--scenario', self.scenario] + sets, check=True,
+                       stdout=subprocess.DEVNULL)
+        for d in ('scripts.d/callouts', 'scripts.d/notifiers'):
+            os.makedirs(os.path.join(self.root, 'etc/mdevctl.d', d), exist_ok=True)
+        os.makedirs(os.path.join(self.root, 'etc/driverctl.d'), exist_ok=True)
+        return self
+
+    def stop(self):
+        """Unmount and remove the root."""
+        subprocess.run([PYTHON, SIMHOST, 'stop', self.root], check=False, stdout=subprocess.DEVNULL)
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    def restart(self):
+        """A fresh host: kernel state and /etc as the scenario makes them."""
+        self.stop()
+        return self.start()
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    def writes(self):
+        """How many writes the simulated kernel has seen."""
+        with open(os.path.join(self.root, '.simhost', 'writes.jsonl')) as f:
+            return sum(1 for _line in f)
+
+    def env(self):
+        """The environment that points the modules at this host."""
+        env = dict(os.environ, VFIO_PASSTHROUGH_ROOT=self.root, ANSIBLE_CONFIG=os.path.join(REPO, 'ansible.cfg'))
+        env['ANSIBLE_PYTHON_INTERPRETER'] = PYTHON
+        return env
+
+
+def in_namespace(host, argv, **kw):
+    """Run ``argv`` in a private mount namespace that sees ``host`` as the real /sys and /etc/*ctl.d."""
+    return subprocess.run(['unshare', '-m', 'sh', '-c', NAMESPACE, 'sh', host.root] + list(argv),
+                          env=host.env(), **kw)
+
+
+def ansible(host, module, args, tmp):
+    """Run ``module`` once through ``ansible`` and keep its AnsiballZ payload; return the payload's path.
+
+    The payload is what Ansible executes on a managed host, module arguments included, so running it
+    again is exactly the module's own process, without the controller's start-up.
+    """
+    remote = tempfile.mkdtemp(prefix='remote-', dir=tmp)
+    env = dict(host.env(), ANSIBLE_KEEP_REMOTE_FILES='1', ANSIBLE_REMOTE_TMP=remote)
+    argv = [os.path.join(BIN, 'ansible'), 'localhost', '-m', 'vfio.passthrough.' + module]
+    run_output(argv + (['-a', json.dumps(args)] if args else []), env)
+    return kept_payload(remote, module)
+
+
+def kept_payload(remote, module):
+    """The one AnsiballZ payload of ``module`` kept below ``remote``."""
+    found = [os.path.join(d, n) for d, _dirs, files in os.walk(remote) for n in files
+             if n == 'AnsiballZ_%s.py' % module]
+    if len(found) != 1:
+        raise SystemExit('expected one kept AnsiballZ payload of %s, found %d' % (module, len(found)))
+    return found[0]
+
+
+def ansible_playbook_payload(argv, env, tmp, module):
+    """Run a playbook once keeping its module payloads; return the payload of its one ``module`` task.
+
+    Also proves the task ran the module once, whatever the number of devices it was given.
+    """
+    remote = tempfile.mkdtemp(prefix='remote-', dir=tmp)
+    run_output(argv, dict(env, ANSIBLE_KEEP_REMOTE_FILES='1', ANSIBLE_REMOTE_TMP=remote))
+    return kept_payload(remote, module)
+
+
+def run_output(argv, env):
+    """Run a command and return its output; a failure ends the benchmark with that output."""
+    proc = subprocess.run(argv, env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          universal_newlines=True, check=False)
+    if proc.returncode != 0:
+        raise SystemExit('%s failed:\n%s' % (' '.join(argv[:3]), proc.stdout[-3000:]))
+    return proc.stdout
+
+
+def module_cmd(payload):
+    """The command line of a module's own process."""
+    return [PYTHON, payload]
+
+
+def compare(host, commands, repeat=7, warmup=1):
+    """Time each of ``commands`` ({label: argv}) ``repeat`` times, alternating, in the host's namespace.
+
+    Returns {label: [seconds, ...]}.
+    """
+    spec = json.dumps({'commands': commands, 'repeat': repeat, 'warmup': warmup})
+    proc = in_namespace(host, [PYTHON, MEASURE, spec], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                        universal_newlines=True, check=False)
+    if proc.returncode != 0:
+        raise SystemExit('measuring %s failed:\n%s%s' % (', '.join(commands), proc.stdout[-2000:],
+                                                          proc.stderr[-2000:]))
+    return json.loads(proc.stdout)
+
+
+def stats(times):
+    """Median, spread (max - min) and the number of runs."""
+    return {'median': statistics.median(times), 'spread': max(times) - min(times), 'runs': len(times)}
+
+
+def wall(argv, env=None):
+    """Wall time of one successful run of ``argv`` (output discarded)."""
+    start = time.perf_counter()
+    run_output(argv, env)
+    return time.perf_counter() - start
+
+
+def fmt(s):
+    """``median s (spread s, n runs)``."""
+    return '%.3f s (spread %.3f, %d runs)' % (s['median'], s['spread'], s['runs'])
+
+
+class Results(object):
+    """The figures of one ``make bench`` run, printed as they come and kept for RESULTS.md."""
+
+    def __init__(self):
+        self.rows = []
+
+    def pair(self, name, ours, theirs, target=None, note=''):
+        """A comparison: our and their stats; the ratio is ours / theirs from the same run."""
+        ratio = ours[1]['median'] / theirs[1]['median']
+        row = {'name': name, 'ours': ours, 'theirs': theirs, 'ratio': ratio, 'target': target, 'note': note}
+        self.rows.append(row)
+        print('%s\n  ours:   %-34s %s\n  theirs: %-34s %s\n  ratio %.2f%s%s' % (
+            name, ours[0], fmt(ours[1]), theirs[0], fmt(theirs[1]), ratio,
+            ' (target <= %s)' % target if target else '', ('\n  ' + note) if note else ''))
+        sys.stdout.flush()
+        return row
+
+    def figure(self, name, label, s, target=None, note=''):
+        """A single measurement with no peer."""
+        row = {'name': name, 'ours': (label, s), 'theirs': None, 'ratio': None, 'target': target, 'note': note}
+        self.rows.append(row)
+        print('%s\n  %-42s %s%s%s' % (name, label, fmt(s), ' (target %s)' % target if target else '',
+                                      ('\n  ' + note) if note else ''))
+        sys.stdout.flush()
+        return row
