@@ -67,8 +67,9 @@ test-kernel: venv
 	tests/kernel/lab.sh
 
 # Benchmarks (not part of make test): timings are measured here, never asserted in tests.
+# Benchmarks side by side with mdevctl and driverctl (not part of test): writes benchmarks/RESULTS.md.
 bench: venv
-	$(PY) benchmarks/bench_validate.py
+	$(PY) benchmarks/run.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

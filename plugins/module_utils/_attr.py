@@ -46,17 +46,71 @@ def hint(attribute, code):
     return table.get(attribute) or table.get(None) or os.strerror(code)
 
 
-def read(path, default=None):
-    """The attribute's text without its trailing newline, or ``default`` if it does not exist."""
+def read(path, default=None, dir_fd=None, shown=None):
+    """The attribute's text without its trailing newline, or ``default`` if it does not exist.
+
+    With ``dir_fd``, ``path`` is relative to that open directory and ``shown`` names it in errors.
+    """
     try:
-        with open(path, 'rb') as f:
+        with os.fdopen(os.open(path, os.O_RDONLY, dir_fd=dir_fd), 'rb') as f:
             data = f.read()
     except (IOError, OSError) as exc:
         if exc.errno in (E.ENOENT, E.ENOTDIR):
             return default
-        raise SysfsError('reading %s failed: %s (%s)' % (path, errno_name(exc.errno), exc.strerror),
-                         path=path, errno=exc.errno)
+        shown = shown or path
+        raise SysfsError('reading %s failed: %s (%s)' % (shown, errno_name(exc.errno), exc.strerror),
+                         path=shown, errno=exc.errno)
     return data.decode('utf-8', 'replace').rstrip('\n')
+
+
+class Dirs(object):
+    """Directories held open for one reading pass over sysfs.
+
+    A path from / is looked up again component by component on every open, symlinks such as
+    /sys/bus/mdev/devices/<uuid> resolved each time; below an open directory only the rest is.
+    On a host with a thousand mdevs that is the difference between one pass and several.
+    """
+
+    def __init__(self):
+        self._fds = {}
+        self.device_dirs = {}  # uuid -> the directory its device lives in (its parent device)
+
+    def fd(self, directory):
+        """An open handle of ``directory`` (opened once), or None if it cannot be opened."""
+        if directory not in self._fds:
+            try:
+                self._fds[directory] = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+            except OSError:
+                self._fds[directory] = None
+        return self._fds[directory]
+
+    def read(self, directory, name, default=None):
+        """read() of ``directory/name``."""
+        fd = self.fd(directory)
+        if fd is None:
+            return default
+        return read(name, default, dir_fd=fd, shown=os.path.join(directory, name))
+
+    def readlink(self, directory, name):
+        """The target of the symlink ``directory/name``, or None."""
+        fd = self.fd(directory)
+        try:
+            return os.readlink(name, dir_fd=fd) if fd is not None else None
+        except OSError:
+            return None
+
+    def close(self):
+        """Close every handle."""
+        for fd in self._fds.values():
+            if fd is not None:
+                os.close(fd)
+        self._fds = {}
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
 
 
 def link_name(path):

@@ -37,8 +37,12 @@ class MdevType(object):
 
     def info(self):
         """name, device_api, available_instances and description, as mdevctl types shows them."""
-        return {'name': _attr.read(self.path('name')), 'device_api': _attr.read(self.path('device_api')),
-                'available_instances': self.available(), 'description': _attr.read(self.path('description'))}
+        with _attr.Dirs() as dirs:
+            here = self.path()
+            available = dirs.read(here, 'available_instances')
+            return {'name': dirs.read(here, 'name'), 'device_api': dirs.read(here, 'device_api'),
+                    'available_instances': int(available) if available and available.isdigit() else None,
+                    'description': dirs.read(here, 'description')}
 
 
 class Parent(object):
@@ -74,8 +78,14 @@ def parent_names(host):
         return []
 
 
-def active(host):
-    """Every active mdev as ``{uuid: (parent, mdev type)}``, read from ``/sys/bus/mdev/devices``."""
+def active(host, dirs=None):
+    """Every active mdev as ``{uuid: (parent, mdev type)}``, read from ``/sys/bus/mdev/devices``.
+
+    With ``dirs`` (an _attr.Dirs), the devices' directories are remembered there for later reads.
+    """
+    if dirs is None:
+        with _attr.Dirs() as own:
+            return active(host, own)
     base = host.sys('bus', 'mdev', 'devices')
     out = {}
     try:
@@ -83,14 +93,15 @@ def active(host):
     except OSError:
         return out
     for uuid in names:
-        link = os.path.join(base, uuid)
-        try:
-            # ../../../devices/<path of the parent>/<uuid>: one readlink, where realpath would stat
-            # every component (a thousand devices made that the listing's main cost)
-            parent = os.path.basename(os.path.dirname(os.readlink(link)))
-        except OSError:
+        # ../../../devices/<path of the parent>/<uuid>: one readlink; the parent's directory is then
+        # opened once for all of its devices
+        target = dirs.readlink(base, uuid)
+        if target is None:
             continue  # removed since listdir
-        out[uuid] = (parent, _attr.link_name(os.path.join(link, 'mdev_type')))
+        parent_dir = os.path.normpath(os.path.join(base, os.path.dirname(target)))
+        mdev_type = dirs.readlink(parent_dir, os.path.join(uuid, 'mdev_type'))
+        dirs.device_dirs[uuid] = parent_dir
+        out[uuid] = (os.path.basename(parent_dir), os.path.basename(mdev_type) if mdev_type else None)
     return out
 
 
@@ -159,9 +170,16 @@ def remove(host, uuid):
     write_attr(host, uuid, 'remove', '1')
 
 
-def ap_matrix(host, uuid):
+def ap_matrix(host, uuid, dirs=None):
     """A running vfio_ap device's assignments ``{kind: set of ids}``, or None for other devices."""
-    matrix = _attr.read(device_path(host, uuid, 'matrix'))
+    parent_dir = dirs.device_dirs.get(uuid) if dirs is not None else None
+    if parent_dir is not None:
+        def get(name):
+            return dirs.read(parent_dir, os.path.join(uuid, name))
+    else:
+        def get(name):
+            return _attr.read(device_path(host, uuid, name))
+    matrix = get('matrix')
     if matrix is None:
         return None
     out = {'adapter': set(), 'domain': set(), 'control_domain': set()}
@@ -172,7 +190,7 @@ def ap_matrix(host, uuid):
                 out['adapter'].add(int(adapter, 16))
             if domain:
                 out['domain'].add(int(domain, 16))
-        for line in (_attr.read(device_path(host, uuid, 'control_domains')) or '').split():
+        for line in (get('control_domains') or '').split():
             out['control_domain'].add(int(line, 16))
     except ValueError:
         raise SysfsError('mdev %s: cannot read its matrix %r' % (uuid, matrix), path=host.display(

@@ -12,12 +12,12 @@ callouts and can be undone if a later change of the same run fails.
 import uuid as uuidlib
 from collections import OrderedDict
 
-from . import _mdev, _names
+from . import _attr, _mdev, _names
 from ._callouts import Callouts
 from ._errors import ConfigError, InvalidArgument, NotFound, VfioError
 from ._mdev_config import AUTOSTART, ConfigStore, Definition, attrs_json, normalize_attrs
 from ._plan import Change, Plan
-from ._validate import find_conflicts, is_ap, read_system, view_of
+from ._validate import find_conflicts, is_ap, read_system, running_matrix, view_of
 
 STATES = ('defined', 'started', 'stopped', 'absent')
 
@@ -98,10 +98,12 @@ class MdevPlanner(object):
         self.host = host
         self.store = ConfigStore(host)
         self.defined = self.store.all()
-        self.active = _mdev.active(host)
+        self.dirs = _attr.Dirs()  # open for planning only: plan_mdevs closes it
+        self.active = _mdev.active(host, self.dirs)
         self.callouts = Callouts(host)
         self.starting = {}
         self.types = {}
+        self.matrices = {}  # running vfio_ap matrices, read once
         self.freed = {}
         self.warnings = []
         self._readback = None
@@ -204,7 +206,7 @@ class MdevPlanner(object):
                 self.warnings.append('mdev %s is running with its old attributes; use live: true to change the '
                                      'running device, or stop and start it' % uuid)
         elif act and want_active and is_ap(mtype) and \
-                _mdev.ap_matrix(self.host, uuid) != _mdev.ap_wanted(desired.attrs):
+                running_matrix(self.host, uuid, self.matrices, self.dirs) != _mdev.ap_wanted(desired.attrs):
             # the running matrix is not what the definition says (an interrupted start, a change by hand)
             if req.live:
                 steps.append(('live', desired))
@@ -216,7 +218,7 @@ class MdevPlanner(object):
         live = any(name == 'live' for name, _d in steps)
         change.view = None if want_def is None and not want_active else view_of(
             uuid, parent, mtype, want_active, bool(want_def and want_def.start == 'auto'), shown.attrs,
-            self.host if act and want_active and not live else None)
+            self.host if act and want_active and not live else None, self.matrices, self.dirs)
         return change
 
     def _targets(self, req, before, act, desired):
@@ -377,6 +379,14 @@ def plan_mdevs(host, requests, exclusive=False, validate=True):
     conflicts with another device or the host is refused (ConflictError lists every conflict).
     """
     planner = MdevPlanner(host)
+    try:
+        return _plan_all(planner, requests, exclusive, validate)
+    finally:
+        planner.dirs.close()
+
+
+def _plan_all(planner, requests, exclusive, validate):
+    host = planner.host
     plan = Plan()
     seen = {}
     for req in requests:
@@ -402,7 +412,8 @@ def plan_mdevs(host, requests, exclusive=False, validate=True):
     plan.conflicts = []
     proposed = dict((c.uuid, c.view) for c in plan.changes if c.actions)
     if validate and proposed:
-        plan.conflicts = find_conflicts(read_system(host, planner.store, planner.active), proposed)
+        system = read_system(host, planner.store, planner.active, planner.matrices, planner.dirs)
+        plan.conflicts = find_conflicts(system, proposed)
         if plan.conflicts:
             raise ConflictError('refused, the change conflicts with the system: ' +
                                 '; '.join(c['msg'] for c in plan.conflicts), conflicts=plan.conflicts)

@@ -8,9 +8,9 @@ the instances left) and an optional proposed change; it reads nothing. Its cost 
 the number of APQNs the devices claim. ``read_system`` builds the System from a host.
 """
 
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 
-from . import _ap, _mdev
+from . import _ap, _attr, _mdev
 from ._mdev_config import ConfigStore
 
 KINDS = ('adapter', 'domain', 'control_domain')
@@ -163,38 +163,50 @@ def is_ap(mdev_type):
     return (mdev_type or '').startswith('vfio_ap')
 
 
-def view_of(uuid, parent, mdev_type, active, autostart, attrs, host=None):
+def running_matrix(host, uuid, cache=None, dirs=None):
+    """A running vfio_ap device's matrix, read from sysfs once per ``cache`` (a dict)."""
+    if cache is None:
+        return _mdev.ap_matrix(host, uuid, dirs)
+    if uuid not in cache:
+        cache[uuid] = _mdev.ap_matrix(host, uuid, dirs)
+    return cache[uuid]
+
+
+def view_of(uuid, parent, mdev_type, active, autostart, attrs, host=None, matrices=None, dirs=None):
     """A DeviceView; a running vfio_ap device's matrix is read from sysfs, otherwise from its attrs."""
     matrix = None
     if is_ap(mdev_type):
-        matrix = _mdev.ap_matrix(host, uuid) if active and host is not None else None
+        matrix = running_matrix(host, uuid, matrices, dirs) if active and host is not None else None
         if matrix is None:
             matrix = _mdev.ap_wanted(attrs or [])
     return DeviceView(uuid, parent, mdev_type, active, autostart, matrix)
 
 
-def read_system(host, store=None, active=None):
+def read_system(host, store=None, active=None, matrices=None, dirs=None):
     """The System of a host: every defined and active mdev, the masks, limits and capacities."""
+    if dirs is None:
+        with _attr.Dirs() as own:
+            return read_system(host, store, active, matrices, own)
     store = store or ConfigStore(host)
     defined = store.all()
-    active = _mdev.active(host) if active is None else active
+    active = _mdev.active(host, dirs) if active is None else active
     views = []
     for uuid in sorted(set(defined) | set(active)):
         d = defined.get(uuid)
         act = active.get(uuid)
         parent, mtype = act if act else (d.parent, d.mdev_type)
         views.append(view_of(uuid, parent, mtype, act is not None, bool(d and d.start == 'auto'),
-                             d.attrs if d else [], host))
+                             d.attrs if d else [], host, matrices, dirs))
     bus = _ap.APBus(host)
     host_adapters, host_domains, max_a, max_d = set(), set(), 255, 255
     if bus.exists:
         host_adapters, host_domains = bus.masks()
         max_a, max_d = bus.max_ids()
     capacity = {}
+    running = Counter(tuple(v) for v in active.values())
     for name in _mdev.parent_names(host):
         for mtype in _mdev.Parent(host, name).types():
-            left = mtype.info()['available_instances']
+            left = mtype.available()
             if left is not None:
-                running = sum(1 for p, t in active.values() if (p, t) == (name, mtype.id))
-                capacity[(name, mtype.id)] = left + running
+                capacity[(name, mtype.id)] = left + running[(name, mtype.id)]
     return System(views, host_adapters, host_domains, max_a, max_d, capacity)
