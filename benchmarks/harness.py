@@ -77,10 +77,11 @@ class SimHost(object):
         return env
 
 
-def in_namespace(host, argv, **kw):
+def in_namespace(host, argv):
     """Run ``argv`` in a private mount namespace that sees ``host`` as the real /sys and /etc/*ctl.d."""
     return subprocess.run(['unshare', '-m', 'sh', '-c', NAMESPACE, 'sh', host.root] + list(argv),
-                          env=host.env(), **kw)
+                          env=host.env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          universal_newlines=True, check=False)
 
 
 def ansible(host, module, args, tmp):
@@ -135,11 +136,10 @@ def compare(host, commands, repeat=7, warmup=1):
     Returns {label: [seconds, ...]}.
     """
     spec = json.dumps({'commands': commands, 'repeat': repeat, 'warmup': warmup})
-    proc = in_namespace(host, [PYTHON, MEASURE, spec], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                        universal_newlines=True, check=False)
+    proc = in_namespace(host, [PYTHON, MEASURE, spec])
     if proc.returncode != 0:
-        raise SystemExit('measuring %s failed:\n%s%s' % (', '.join(commands), proc.stdout[-2000:],
-                                                          proc.stderr[-2000:]))
+        output = proc.stdout[-2000:] + proc.stderr[-2000:]
+        raise SystemExit('measuring %s failed:\n%s' % (', '.join(commands), output))
     return json.loads(proc.stdout)
 
 
@@ -156,7 +156,9 @@ def wall(argv, env=None):
 
 
 def fmt(s):
-    """``median s (spread s, n runs)``."""
+    """``median s (spread s, n runs)``; microseconds for figures below a millisecond."""
+    if s['median'] < 1e-3:
+        return '%.1f us (spread %.1f, %d runs)' % (s['median'] * 1e6, s['spread'] * 1e6, s['runs'])
     return '%.3f s (spread %.3f, %d runs)' % (s['median'], s['spread'], s['runs'])
 
 

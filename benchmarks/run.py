@@ -47,7 +47,9 @@ def machine():
 
 
 def cell(s):
-    """``median (spread)`` in seconds."""
+    """``median (spread)`` in seconds, or in microseconds below a millisecond."""
+    if s['median'] < 1e-3:
+        return '%.1f us (%.1f us)' % (s['median'] * 1e6, s['spread'] * 1e6)
     return '%.3f (%.3f)' % (s['median'], s['spread'])
 
 

@@ -25,9 +25,10 @@ sys.path.insert(0, os.path.join(HERE, 'reliability'))
 class Sim(object):
     """A running simulated host: its root, write log and /etc snapshot."""
 
-    def __init__(self, root, scenario):
+    def __init__(self, root, scenario, params=None):
         self.root = str(root)
         self.scenario = scenario
+        self.params = params or {}
 
     def simhost(self, *args):
         """Run the simhost command line."""
@@ -36,7 +37,8 @@ class Sim(object):
 
     def start(self):
         """Mount the scenario."""
-        self.simhost('start', self.root, '--scenario', self.scenario)
+        sets = [x for k, v in sorted(self.params.items()) for x in ('--set', '%s=%s' % (k, v))]
+        self.simhost('start', self.root, '--scenario', self.scenario, *sets)
         return self
 
     def stop(self):
@@ -104,8 +106,8 @@ def sim_factory(tmp_path, monkeypatch):
     """Start a scenario under a fresh root and point the modules at it."""
     started = []
 
-    def start(scenario='seed', name='root'):
-        sim = Sim(tmp_path / name, scenario).start()
+    def start(scenario='seed', name='root', **params):
+        sim = Sim(tmp_path / name, scenario, params).start()
         started.append(sim)
         monkeypatch.setenv('VFIO_PASSTHROUGH_ROOT', sim.root)
         return sim

@@ -286,6 +286,13 @@ def inventory(host, buses=None, names=None):
         if not wanted:
             raise InvalidArgument('none of %s is a device name of bus %s' % (', '.join(names), ', '.join(buses)),
                                   value=', '.join(names), field='devices')
+    with _attr.Dirs() as dirs:
+        devices = _listing(host, buses, explicit, wanted, persisted, dirs)
+    out = [OrderedDict([('bus', b), ('device', d), ('driver', drv)]) for (b, d), drv in sorted(persisted.items())]
+    return devices, out
+
+
+def _listing(host, buses, explicit, wanted, persisted, dirs):
     devices = []
     for bus_name in buses:
         bus = Bus(host, bus_name)
@@ -296,7 +303,7 @@ def inventory(host, buses=None, names=None):
         for name in bus.device_names():
             if wanted is not None and (bus_name, name) not in wanted:
                 continue
-            dev = bus.device(name)
+            dev = bus.device(name, dirs)
             if not dev.supports_override:
                 continue
             entry = OrderedDict([('bus', bus_name), ('device', name), ('driver', dev.driver),
@@ -308,5 +315,4 @@ def inventory(host, buses=None, names=None):
             if busid is not None:
                 entry['dev_busid'] = busid
             devices.append(entry)
-    out = [OrderedDict([('bus', b), ('device', d), ('driver', drv)]) for (b, d), drv in sorted(persisted.items())]
-    return devices, out
+    return devices

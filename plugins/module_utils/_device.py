@@ -44,9 +44,9 @@ class Bus(object):
         except OSError:
             return []
 
-    def device(self, name):
-        """The device ``name`` of this bus (it may not exist)."""
-        return Device(self, name)
+    def device(self, name, dirs=None):
+        """The device ``name`` of this bus (it may not exist); ``dirs`` (an _attr.Dirs) for a reading pass."""
+        return Device(self, name, dirs)
 
     def has_driver(self, driver):
         """True if ``driver`` is registered on this bus."""
@@ -60,10 +60,30 @@ class Bus(object):
 class Device(object):
     """A device of a bus; properties read sysfs each time (the kernel may change it)."""
 
-    def __init__(self, bus, name):
+    def __init__(self, bus, name, dirs=None):
         self.bus = bus
         self.host = bus.host
         self.name = name
+        self._dirs = dirs
+        self._where = None
+        if dirs is not None:
+            # the directory the device lives in, from one readlink of its bus link: its attributes
+            # are then read relative to it rather than through the link each time
+            base = bus.path('devices')
+            target = dirs.readlink(base, name)
+            if target is not None:
+                self._where = os.path.normpath(os.path.join(base, os.path.dirname(target)))
+
+    def _read(self, part, default=None):
+        if self._where is None:
+            return _attr.read(self.path(part), default)
+        return self._dirs.read(self._where, os.path.join(self.name, part), default)
+
+    def _link_name(self, part):
+        if self._where is None:
+            return _attr.link_name(self.path(part))
+        target = self._dirs.readlink(self._where, os.path.join(self.name, part))
+        return os.path.basename(target) if target else None
 
     def __str__(self):
         return '%s device %s' % (self.bus.name, self.name)
@@ -98,22 +118,24 @@ class Device(object):
     @property
     def driver(self):
         """The bound driver's name, or None."""
-        return _attr.link_name(self.path('driver'))
+        return self._link_name('driver')
 
     @property
     def supports_override(self):
         """True if the device has a ``driver_override`` attribute."""
-        return os.path.exists(self.path('driver_override'))
+        if self._where is None:
+            return os.path.exists(self.path('driver_override'))
+        return self._read('driver_override') is not None
 
     @property
     def override(self):
         """The driver_override, or None when unset (``(null)``, or empty on AP queues)."""
-        value = _attr.read(self.path('driver_override'))
+        value = self._read('driver_override')
         return None if value is None or value in UNSET_OVERRIDE else value
 
     def attr(self, name, default=None):
         """Read an attribute of the device."""
-        return _attr.read(self.path(name), default)
+        return self._read(name, default)
 
     def write(self, name, value):
         """Write an attribute of the device."""
@@ -122,4 +144,4 @@ class Device(object):
     @property
     def iommu_group(self):
         """The IOMMU group's name, or None."""
-        return _attr.link_name(self.path('iommu_group'))
+        return self._link_name('iommu_group')

@@ -55,15 +55,15 @@ def generate(**params):
     """The scenario dict for ``params`` (names as in DEFAULTS; values may be strings)."""
     unknown = set(params) - set(DEFAULTS)
     if unknown:
-        raise ValueError('unknown scale parameters: %s (known: %s)' % (', '.join(sorted(unknown)),
-                                                                        ', '.join(sorted(DEFAULTS))))
+        known = ', '.join(sorted(DEFAULTS))
+        raise ValueError('unknown scale parameters: %s (known: %s)' % (', '.join(sorted(unknown)), known))
     p = dict(DEFAULTS, **dict((k, int(v)) for k, v in params.items()))
     if not 1 <= p['adapters'] <= 256 or not 1 <= p['domains'] <= 256:
         raise ValueError('adapters and domains go from 1 to 256')
     seed, x86 = _load('seed'), _load('x86')
     files, mdevs = {}, []
-    types = dict(('mtty-%d' % (i + 1), {'name': '%d port serial' % (i + 1), 'device_api': 'vfio-pci',
-                                         'units': i + 1}) for i in range(p['types']))
+    types = dict(('mtty-%d' % (i + 1), {'name': '%d port serial' % (i + 1), 'device_api': 'vfio-pci', 'units': i + 1})
+                 for i in range(p['types']))
     per_parent = (p['active'] + p['defined']) // max(p['parents'], 1) + 1
     parents = [{'name': 'mtty%02d' % i, 'path': 'virtual/mtty/mtty%02d' % i, 'mdev_driver': 'vfio_mdev',
                 'mdev_pool': per_parent * p['types'] * 2, 'mdev_types': types} for i in range(p['parents'])]
