@@ -48,15 +48,6 @@ def playbook(host, play, tmp, extra_env=None):
     return argv, dict(host.env(), **(extra_env or {}))
 
 
-def changed(host, argv, env):
-    """Run once and return the recap's changed count (for the checks around the timed runs)."""
-    out = harness.run_output(argv, env)
-    for line in out.splitlines():
-        if line.startswith('localhost') and 'changed=' in line:
-            return int(line.split('changed=')[1].split()[0])
-    raise SystemExit('no recap:\n' + out[-3000:])
-
-
 def mdevctl_jobs(tmp):
     """The 512 mdevctl command lines, with one JSON file per device (mdevctl's own format)."""
     jobs = []
@@ -87,7 +78,7 @@ def run(results, tmp, repeat=3):
             if rnd:
                 first.append(elapsed)
                 again.append(elapsed_again)
-        if changed(host, argv, env) != 0:
+        if harness.changed_count(harness.run_output(argv, env)) != 0:
             raise SystemExit('the re-run reported a change')
         payload = harness.ansible_playbook_payload(argv, env, tmp, 'mdev')
         t = harness.compare(host, {'mdev': harness.module_cmd(payload), 'list': ['mdevctl', 'list', '-d']}, 7)

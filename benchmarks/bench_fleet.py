@@ -43,11 +43,6 @@ def write_files(tmp, roots):
     return inventory, play
 
 
-def changed_total(out):
-    """Sum of the recap's changed= counts."""
-    return sum(int(line.split('changed=')[1].split()[0]) for line in out.splitlines() if 'changed=' in line)
-
-
 def run(results, tmp, repeat=2):
     """First run (default forks), no-change re-runs with default forks and with forks=1."""
     hosts = [harness.SimHost(os.path.join(tmp, 'fleet', 'h%02d' % i), scenario='seed') for i in range(HOSTS)]
@@ -56,13 +51,12 @@ def run(results, tmp, repeat=2):
     try:
         inventory, play = write_files(tmp, [h.root for h in hosts])
         argv = [os.path.join(harness.BIN, 'ansible-playbook'), '-i', inventory, play]
-        env = dict(harness.SimHost('unused').env())
-        env.pop('VFIO_PASSTHROUGH_ROOT')
+        env = harness.ansible_env()  # each host's root comes from the inventory
         first = harness.wall(argv, env)
         writes = [h.writes() for h in hosts]
         if len(set(writes)) != 1 or not writes[0]:
             raise SystemExit('the hosts did not all get the same writes: %s' % sorted(set(writes)))
-        if changed_total(harness.run_output(argv, env)):
+        if harness.changed_count(harness.run_output(argv, env)):
             raise SystemExit('the fleet re-run reported changes')
         default = [harness.wall(argv, env) for _run in range(repeat)]
         serial = [harness.wall(argv + ['--forks', '1'], env)]

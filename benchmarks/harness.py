@@ -72,9 +72,21 @@ class SimHost(object):
 
     def env(self):
         """The environment that points the modules at this host."""
-        env = dict(os.environ, VFIO_PASSTHROUGH_ROOT=self.root, ANSIBLE_CONFIG=os.path.join(REPO, 'ansible.cfg'))
-        env['ANSIBLE_PYTHON_INTERPRETER'] = PYTHON
-        return env
+        return ansible_env(VFIO_PASSTHROUGH_ROOT=self.root)
+
+
+def ansible_env(**extra):
+    """The environment of an Ansible run from this checkout, with the venv's Python on the targets."""
+    return dict(os.environ, ANSIBLE_CONFIG=os.path.join(REPO, 'ansible.cfg'), ANSIBLE_PYTHON_INTERPRETER=PYTHON,
+                **extra)
+
+
+def changed_count(output):
+    """The sum of the changed= counts of a playbook run's recap."""
+    counts = [int(line.split('changed=')[1].split()[0]) for line in output.splitlines() if ' changed=' in line]
+    if not counts:
+        raise SystemExit('no recap in the output:\n' + output[-3000:])
+    return sum(counts)
 
 
 def in_namespace(host, argv):

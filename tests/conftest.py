@@ -85,20 +85,7 @@ class Sim(object):
 
     def snapshot(self, top='etc'):
         """Every file and link below ``top`` with its content, for no-change assertions."""
-        out = {}
-        base = self.path(top)
-        for dirpath, dirnames, filenames in os.walk(base):
-            for name in dirnames + filenames:
-                p = os.path.join(dirpath, name)
-                rel = os.path.relpath(p, self.root)
-                if os.path.islink(p):
-                    out[rel] = '-> ' + os.readlink(p)
-                elif os.path.isfile(p):
-                    with open(p) as f:
-                        out[rel] = f.read()
-                else:
-                    out[rel] = 'dir'
-        return out
+        return dict((os.path.relpath(p, self.root), v) for p, v in tree_state(self.path(top)).items())
 
 
 @pytest.fixture
@@ -201,16 +188,23 @@ def host_state(root):
     log = os.path.join(root, '.simhost', 'writes.jsonl')
     state['writes'] = sum(1 for _line in open(log)) if os.path.exists(log) else 0
     for top in ('etc', 'usr', 'run'):
-        for dirpath, dirnames, filenames in os.walk(os.path.join(root, top)):
-            for name in dirnames + filenames:
-                p = os.path.join(dirpath, name)
-                if os.path.islink(p):
-                    state[p] = '-> ' + os.readlink(p)
-                elif os.path.isfile(p):
-                    with open(p, 'rb') as f:
-                        state[p] = f.read()
-                else:
-                    state[p] = 'dir'
+        state.update(tree_state(os.path.join(root, top)))
+    return state
+
+
+def tree_state(base):
+    """Every directory, link (its target) and file (its bytes) below ``base``, by path."""
+    state = {}
+    for dirpath, dirnames, filenames in os.walk(base):
+        for name in dirnames + filenames:
+            p = os.path.join(dirpath, name)
+            if os.path.islink(p):
+                state[p] = '-> ' + os.readlink(p)
+            elif os.path.isfile(p):
+                with open(p, 'rb') as f:
+                    state[p] = f.read()
+            else:
+                state[p] = 'dir'
     return state
 
 

@@ -104,8 +104,9 @@ def plan_masks(host, req):
                                   'with EBUSY); unassign it from the mdev first' % (
                                       ', '.join('%02x.%04x' % apqn for apqn, _u in taken[:8]),
                                       ', '.join(sorted(set(u for _a, u in taken)))), field='adapters')
-        overrides = [n for n in Bus(host, 'ap').device_names()
-                     if Bus(host, 'ap').device(n).supports_override and Bus(host, 'ap').device(n).override]
+        queues = Bus(host, 'ap')
+        with _attr.Dirs() as dirs:  # one pass over the queues (65,536 on a full configuration)
+            overrides = [n for n in queues.device_names() if queues.device(n, dirs).override]
         if overrides:
             raise InvalidArgument('AP queue %s has a driver_override; the kernel refuses mask changes while any '
                                   'queue has one (clear it with vfio.passthrough.driver_override state=absent)'

@@ -74,6 +74,7 @@ class Dirs(object):
     def __init__(self):
         self._fds = {}
         self.device_dirs = {}  # uuid -> the directory its device lives in (its parent device)
+        self.memo = {}  # what readers computed in this pass, by their own keys
 
     def fd(self, directory):
         """An open handle of ``directory`` (opened once), or None if it cannot be opened."""
@@ -98,6 +99,11 @@ class Dirs(object):
             return os.readlink(name, dir_fd=fd) if fd is not None else None
         except OSError:
             return None
+
+    def target_dir(self, directory, name):
+        """The directory the symlink ``directory/name`` points into (a bus link's device's parent), or None."""
+        target = self.readlink(directory, name)
+        return os.path.normpath(os.path.join(directory, os.path.dirname(target))) if target else None
 
     def close(self):
         """Close every handle."""

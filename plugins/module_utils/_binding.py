@@ -304,10 +304,11 @@ def _listing(host, buses, explicit, wanted, persisted, dirs):
             if wanted is not None and (bus_name, name) not in wanted:
                 continue
             dev = bus.device(name, dirs)
-            if not dev.supports_override:
+            supported, override = dev.read_override()
+            if not supported:
                 continue
             entry = OrderedDict([('bus', bus_name), ('device', name), ('driver', dev.driver),
-                                 ('override', dev.override), ('persisted', persisted.get((bus_name, name)))])
+                                 ('override', override), ('persisted', persisted.get((bus_name, name)))])
             group = dev.iommu_group
             if group is not None:
                 entry['iommu_group'] = group

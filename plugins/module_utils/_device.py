@@ -69,10 +69,7 @@ class Device(object):
         if dirs is not None:
             # the directory the device lives in, from one readlink of its bus link: its attributes
             # are then read relative to it rather than through the link each time
-            base = bus.path('devices')
-            target = dirs.readlink(base, name)
-            if target is not None:
-                self._where = os.path.normpath(os.path.join(base, os.path.dirname(target)))
+            self._where = dirs.target_dir(bus.path('devices'), name)
 
     def _read(self, part, default=None):
         if self._where is None:
@@ -123,15 +120,17 @@ class Device(object):
     @property
     def supports_override(self):
         """True if the device has a ``driver_override`` attribute."""
-        if self._where is None:
-            return os.path.exists(self.path('driver_override'))
-        return self._read('driver_override') is not None
+        return os.path.exists(self.path('driver_override'))
 
     @property
     def override(self):
         """The driver_override, or None when unset (``(null)``, or empty on AP queues)."""
+        return self.read_override()[1]
+
+    def read_override(self):
+        """``(supported, override)`` from one read: whether the attribute exists, and its value as ``override``."""
         value = self._read('driver_override')
-        return None if value is None or value in UNSET_OVERRIDE else value
+        return value is not None, None if value is None or value in UNSET_OVERRIDE else value
 
     def attr(self, name, default=None):
         """Read an attribute of the device."""

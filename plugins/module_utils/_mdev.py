@@ -30,19 +30,17 @@ class MdevType(object):
         """True if the parent offers this type."""
         return os.path.isdir(self.path())
 
-    def available(self):
+    def available(self, dirs=None):
         """available_instances, or None when it cannot be read."""
-        text = _attr.read(self.path('available_instances'))
+        text = dirs.read(self.path(), 'available_instances') if dirs else _attr.read(self.path('available_instances'))
         return int(text) if text and text.isdigit() else None
 
     def info(self):
         """name, device_api, available_instances and description, as mdevctl types shows them."""
         with _attr.Dirs() as dirs:
             here = self.path()
-            available = dirs.read(here, 'available_instances')
             return {'name': dirs.read(here, 'name'), 'device_api': dirs.read(here, 'device_api'),
-                    'available_instances': int(available) if available and available.isdigit() else None,
-                    'description': dirs.read(here, 'description')}
+                    'available_instances': self.available(dirs), 'description': dirs.read(here, 'description')}
 
 
 class Parent(object):
@@ -95,10 +93,9 @@ def active(host, dirs=None):
     for uuid in names:
         # ../../../devices/<path of the parent>/<uuid>: one readlink; the parent's directory is then
         # opened once for all of its devices
-        target = dirs.readlink(base, uuid)
-        if target is None:
+        parent_dir = dirs.target_dir(base, uuid)
+        if parent_dir is None:
             continue  # removed since listdir
-        parent_dir = os.path.normpath(os.path.join(base, os.path.dirname(target)))
         mdev_type = dirs.readlink(parent_dir, os.path.join(uuid, 'mdev_type'))
         dirs.device_dirs[uuid] = parent_dir
         out[uuid] = (os.path.basename(parent_dir), os.path.basename(mdev_type) if mdev_type else None)
@@ -171,14 +168,21 @@ def remove(host, uuid):
 
 
 def ap_matrix(host, uuid, dirs=None):
-    """A running vfio_ap device's assignments ``{kind: set of ids}``, or None for other devices."""
-    parent_dir = dirs.device_dirs.get(uuid) if dirs is not None else None
-    if parent_dir is not None:
-        def get(name):
-            return dirs.read(parent_dir, os.path.join(uuid, name))
-    else:
-        def get(name):
-            return _attr.read(device_path(host, uuid, name))
+    """A running vfio_ap device's assignments ``{kind: set of ids}``, or None for other devices.
+
+    With ``dirs`` (the reading pass active() filled), the device is read once per pass.
+    """
+    if dirs is None:
+        return _read_matrix(host, uuid, lambda name: _attr.read(device_path(host, uuid, name)))
+    key = ('ap_matrix', uuid)
+    if key not in dirs.memo:
+        where = dirs.device_dirs.get(uuid)
+        dirs.memo[key] = _read_matrix(host, uuid, lambda name: dirs.read(where, os.path.join(uuid, name))
+                                      if where else _attr.read(device_path(host, uuid, name)))
+    return dirs.memo[key]
+
+
+def _read_matrix(host, uuid, get):
     matrix = get('matrix')
     if matrix is None:
         return None

@@ -17,7 +17,7 @@ from ._callouts import Callouts
 from ._errors import ConfigError, InvalidArgument, NotFound, VfioError
 from ._mdev_config import AUTOSTART, ConfigStore, Definition, attrs_json, normalize_attrs
 from ._plan import Change, Plan
-from ._validate import find_conflicts, is_ap, read_system, running_matrix, view_of
+from ._validate import find_conflicts, is_ap, read_system, view_of
 
 STATES = ('defined', 'started', 'stopped', 'absent')
 
@@ -103,7 +103,6 @@ class MdevPlanner(object):
         self.callouts = Callouts(host)
         self.starting = {}
         self.types = {}
-        self.matrices = {}  # running vfio_ap matrices, read once
         self.freed = {}
         self.warnings = []
         self._readback = None
@@ -206,7 +205,7 @@ class MdevPlanner(object):
                 self.warnings.append('mdev %s is running with its old attributes; use live: true to change the '
                                      'running device, or stop and start it' % uuid)
         elif act and want_active and is_ap(mtype) and \
-                running_matrix(self.host, uuid, self.matrices, self.dirs) != _mdev.ap_wanted(desired.attrs):
+                _mdev.ap_matrix(self.host, uuid, self.dirs) != _mdev.ap_wanted(desired.attrs):
             # the running matrix is not what the definition says (an interrupted start, a change by hand)
             if req.live:
                 steps.append(('live', desired))
@@ -218,7 +217,7 @@ class MdevPlanner(object):
         live = any(name == 'live' for name, _d in steps)
         change.view = None if want_def is None and not want_active else view_of(
             uuid, parent, mtype, want_active, bool(want_def and want_def.start == 'auto'), shown.attrs,
-            self.host if act and want_active and not live else None, self.matrices, self.dirs)
+            self.host if act and want_active and not live else None, self.dirs)
         return change
 
     def _targets(self, req, before, act, desired):
@@ -412,7 +411,7 @@ def _plan_all(planner, requests, exclusive, validate):
     plan.conflicts = []
     proposed = dict((c.uuid, c.view) for c in plan.changes if c.actions)
     if validate and proposed:
-        system = read_system(host, planner.store, planner.active, planner.matrices, planner.dirs)
+        system = read_system(host, planner.store, planner.active, planner.dirs)
         plan.conflicts = find_conflicts(system, proposed)
         if plan.conflicts:
             raise ConflictError('refused, the change conflicts with the system: ' +

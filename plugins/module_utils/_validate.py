@@ -163,30 +163,21 @@ def is_ap(mdev_type):
     return (mdev_type or '').startswith('vfio_ap')
 
 
-def running_matrix(host, uuid, cache=None, dirs=None):
-    """A running vfio_ap device's matrix, read from sysfs once per ``cache`` (a dict)."""
-    if cache is None:
-        return _mdev.ap_matrix(host, uuid, dirs)
-    if uuid not in cache:
-        cache[uuid] = _mdev.ap_matrix(host, uuid, dirs)
-    return cache[uuid]
-
-
-def view_of(uuid, parent, mdev_type, active, autostart, attrs, host=None, matrices=None, dirs=None):
+def view_of(uuid, parent, mdev_type, active, autostart, attrs, host=None, dirs=None):
     """A DeviceView; a running vfio_ap device's matrix is read from sysfs, otherwise from its attrs."""
     matrix = None
     if is_ap(mdev_type):
-        matrix = running_matrix(host, uuid, matrices, dirs) if active and host is not None else None
+        matrix = _mdev.ap_matrix(host, uuid, dirs) if active and host is not None else None
         if matrix is None:
             matrix = _mdev.ap_wanted(attrs or [])
     return DeviceView(uuid, parent, mdev_type, active, autostart, matrix)
 
 
-def read_system(host, store=None, active=None, matrices=None, dirs=None):
+def read_system(host, store=None, active=None, dirs=None):
     """The System of a host: every defined and active mdev, the masks, limits and capacities."""
     if dirs is None:
         with _attr.Dirs() as own:
-            return read_system(host, store, active, matrices, own)
+            return read_system(host, store, active, own)
     store = store or ConfigStore(host)
     defined = store.all()
     active = _mdev.active(host, dirs) if active is None else active
@@ -196,7 +187,7 @@ def read_system(host, store=None, active=None, matrices=None, dirs=None):
         act = active.get(uuid)
         parent, mtype = act if act else (d.parent, d.mdev_type)
         views.append(view_of(uuid, parent, mtype, act is not None, bool(d and d.start == 'auto'),
-                             d.attrs if d else [], host, matrices, dirs))
+                             d.attrs if d else [], host, dirs))
     bus = _ap.APBus(host)
     host_adapters, host_domains, max_a, max_d = set(), set(), 255, 255
     if bus.exists:
