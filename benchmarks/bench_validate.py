@@ -14,7 +14,7 @@ import time
 import harness
 
 try:
-    from ansible_collections.vfio.passthrough.plugins.module_utils._validate import DeviceView, System, find_conflicts
+    from ansible_collections.vfio.passthrough.plugins.module_utils._mdev.conflicts import DeviceView, System, find_conflicts
 except ImportError:  # run from a checkout without the venv link
     sys.exit('run make venv first: the collection must be importable as ansible_collections.vfio.passthrough')
 

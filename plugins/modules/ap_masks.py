@@ -118,8 +118,8 @@ actions:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.vfio.passthrough.plugins.module_utils._ap_plan import MaskRequest, plan_masks
-from ansible_collections.vfio.passthrough.plugins.module_utils._runner import run_plan
+from ansible_collections.vfio.passthrough.plugins.module_utils._ap.plan import MaskRequest, plan_masks
+from ansible_collections.vfio.passthrough.plugins.module_utils._core.runner import run_plan
 
 
 def main():
@@ -140,20 +140,13 @@ def main():
         required_one_of=[('adapters', 'domains', 'apmask', 'aqmask')],
         supports_check_mode=True,
     )
+    p = module.params
 
-    def build(host):
-        p = module.params
-        plan = plan_masks(host, MaskRequest(p['adapters'], p['domains'], p['state'], p['exclusive'], p['apmask'],
-                                            p['aqmask'], p['persistent'], p['load_vfio_ap']))
-
-        def report(plan):
-            change = plan.changes[0]
-            result = dict(change.after)
-            result['actions'] = change.actions
-            return result
-        return plan, report
-
-    run_plan(module, build, ap=True)
+    def plan(host, locks):
+        request = MaskRequest(p['adapters'], p['domains'], p['state'], p['exclusive'], p['apmask'], p['aqmask'],
+                              p['persistent'], p['load_vfio_ap'])
+        return plan_masks(host, request, locks)
+    run_plan(module, plan)
 
 
 if __name__ == '__main__':

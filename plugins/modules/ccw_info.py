@@ -78,8 +78,8 @@ devices:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.vfio.passthrough.plugins.module_utils._ccw import resolve
-from ansible_collections.vfio.passthrough.plugins.module_utils._runner import run_info
+from ansible_collections.vfio.passthrough.plugins.module_utils._ccw.info import resolve
+from ansible_collections.vfio.passthrough.plugins.module_utils._core.runner import run_info
 
 
 def main():

@@ -53,8 +53,8 @@ devices:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.vfio.passthrough.plugins.module_utils._ccw import plan_cio_ignore
-from ansible_collections.vfio.passthrough.plugins.module_utils._runner import run_plan
+from ansible_collections.vfio.passthrough.plugins.module_utils._ccw.cio_ignore import plan_cio_ignore
+from ansible_collections.vfio.passthrough.plugins.module_utils._core.runner import run_plan
 
 
 def main():
@@ -64,12 +64,8 @@ def main():
                            state=dict(type='str', choices=['present', 'absent'], default='absent')),
         supports_check_mode=True,
     )
-
-    def build(host):
-        plan = plan_cio_ignore(host, module.params['devices'], module.params['state'])
-        return plan, lambda plan: {'actions': plan.changes[0].actions, 'devices': dict(plan.changes[0].after)}
-
-    run_plan(module, build, ap=False)
+    p = module.params
+    run_plan(module, lambda host, locks: plan_cio_ignore(host, p['devices'], p['state']))
 
 
 if __name__ == '__main__':

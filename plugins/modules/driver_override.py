@@ -169,9 +169,9 @@ boot_apply:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.vfio.passthrough.plugins.module_utils._binding import OverrideRequest, describe, plan_overrides
-from ansible_collections.vfio.passthrough.plugins.module_utils._driverctl import driverctl_installed
-from ansible_collections.vfio.passthrough.plugins.module_utils._runner import run_plan
+from ansible_collections.vfio.passthrough.plugins.module_utils._core.argspec import entry_options
+from ansible_collections.vfio.passthrough.plugins.module_utils._core.runner import run_plan
+from ansible_collections.vfio.passthrough.plugins.module_utils._overrides.plan import OverrideRequest, plan_overrides
 
 ENTRY_KEYS = ('bus', 'driver', 'state', 'persistent', 'probe')
 
@@ -188,39 +188,24 @@ def requests(params):
 
 def main():
     """Plan the overrides, apply them unless in check mode, report every device."""
-    entry = dict(
-        device=dict(type='str', required=True),
-        bus=dict(type='str'),
+    spec = dict(
+        bus=dict(type='str', default='pci'),
+        device=dict(type='str'),
         driver=dict(type='str'),
-        state=dict(type='str', choices=['present', 'absent']),
-        persistent=dict(type='bool'),
-        probe=dict(type='bool'),
+        state=dict(type='str', default='present', choices=['present', 'absent']),
+        persistent=dict(type='bool', default=True),
+        probe=dict(type='bool', default=True),
+        timeout=dict(type='int', default=10),
     )
+    spec['devices'] = dict(type='list', elements='dict',
+                           options=entry_options(spec, ('device',) + ENTRY_KEYS, required=('device',)))
     module = AnsibleModule(
-        argument_spec=dict(
-            bus=dict(type='str', default='pci'),
-            device=dict(type='str'),
-            driver=dict(type='str'),
-            state=dict(type='str', default='present', choices=['present', 'absent']),
-            persistent=dict(type='bool', default=True),
-            probe=dict(type='bool', default=True),
-            timeout=dict(type='int', default=10),
-            devices=dict(type='list', elements='dict', options=entry),
-        ),
+        argument_spec=spec,
         mutually_exclusive=[('device', 'devices')],
         required_one_of=[('device', 'devices')],
         supports_check_mode=True,
     )
-
-    def build(host):
-        plan = plan_overrides(host, requests(module.params))
-
-        def report(plan):
-            return {'devices': [describe(c) for c in plan.changes if hasattr(c, 'request')],
-                    'boot_apply': 'driverctl' if driverctl_installed(host) else 'builtin'}
-        return plan, report
-
-    run_plan(module, build, ap=False)
+    run_plan(module, lambda host, locks: plan_overrides(host, requests(module.params), locks))
 
 
 if __name__ == '__main__':

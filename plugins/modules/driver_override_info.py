@@ -117,8 +117,8 @@ persisted:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.vfio.passthrough.plugins.module_utils._binding import inventory
-from ansible_collections.vfio.passthrough.plugins.module_utils._runner import run_info
+from ansible_collections.vfio.passthrough.plugins.module_utils._core.runner import run_info
+from ansible_collections.vfio.passthrough.plugins.module_utils._overrides.info import list_overrides
 
 
 def main():
@@ -134,7 +134,7 @@ def main():
     p = module.params
 
     def collect(host):
-        devices, persisted = inventory(host, p['bus'], p['devices'])
+        devices, persisted = list_overrides(host, p['bus'], p['devices'])
         if p['overrides_only']:
             devices = [d for d in devices if d['override'] is not None]
         summary = ['%s %s %s%s' % (d['bus'], d['device'], d['driver'] or '(none)',

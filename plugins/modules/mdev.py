@@ -280,10 +280,13 @@ callouts:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.vfio.passthrough.plugins.module_utils._mdev_plan import MdevRequest, STATES, plan_mdevs
-from ansible_collections.vfio.passthrough.plugins.module_utils._runner import run_plan
+from ansible_collections.vfio.passthrough.plugins.module_utils._core.argspec import entry_options
+from ansible_collections.vfio.passthrough.plugins.module_utils._core.runner import run_plan
+from ansible_collections.vfio.passthrough.plugins.module_utils._mdev.plan import plan_mdevs
+from ansible_collections.vfio.passthrough.plugins.module_utils._mdev.request import STATES, MdevRequest
 
 INHERITED = ('parent', 'type', 'autostart', 'state', 'persistent', 'live', 'force')
+ENTRY = ('uuid', 'attrs', 'matrix') + INHERITED
 
 
 def requests(params):
@@ -304,57 +307,34 @@ def requests(params):
 
 def main():
     """Plan the devices, apply unless in check mode, report each."""
-    choice = dict(type='str', choices=list(STATES))
-    entry = dict(uuid=dict(type='str'), parent=dict(type='str'), type=dict(type='str', aliases=['mdev_type']),
-                 attrs=dict(type='list', elements='dict'), matrix=dict(type='dict'),
-                 autostart=dict(type='str', choices=['auto', 'manual']),
-                 state=choice, persistent=dict(type='bool'), live=dict(type='bool'), force=dict(type='bool'))
+    spec = dict(
+        uuid=dict(type='str'),
+        parent=dict(type='str'),
+        type=dict(type='str', aliases=['mdev_type']),
+        attrs=dict(type='list', elements='dict'),
+        matrix=dict(type='dict'),
+        autostart=dict(type='str', choices=['auto', 'manual']),
+        state=dict(type='str', choices=list(STATES), default='started'),
+        persistent=dict(type='bool', default=True),
+        live=dict(type='bool', default=False),
+        force=dict(type='bool', default=False),
+        attrs_delete_index=dict(type='int'),
+        attrs_add=dict(type='list', elements='dict'),
+        attrs_add_index=dict(type='int'),
+        exclusive=dict(type='bool', default=False),
+        validate=dict(type='bool', default=True),
+    )
+    spec['devices'] = dict(type='list', elements='dict', options=entry_options(spec, ENTRY))
     module = AnsibleModule(
-        argument_spec=dict(
-            uuid=dict(type='str'),
-            parent=dict(type='str'),
-            type=dict(type='str', aliases=['mdev_type']),
-            attrs=dict(type='list', elements='dict'),
-            matrix=dict(type='dict'),
-            autostart=dict(type='str', choices=['auto', 'manual']),
-            state=dict(type='str', choices=list(STATES), default='started'),
-            persistent=dict(type='bool', default=True),
-            live=dict(type='bool', default=False),
-            force=dict(type='bool', default=False),
-            attrs_delete_index=dict(type='int'),
-            attrs_add=dict(type='list', elements='dict'),
-            attrs_add_index=dict(type='int'),
-            devices=dict(type='list', elements='dict', options=entry),
-            exclusive=dict(type='bool', default=False),
-            validate=dict(type='bool', default=True),
-        ),
+        argument_spec=spec,
         mutually_exclusive=[('devices', 'uuid'), ('devices', 'attrs'), ('devices', 'attrs_add'),
                             ('devices', 'attrs_delete_index'), ('devices', 'matrix'), ('attrs', 'matrix')],
         required_if=[('exclusive', True, ('devices',))],
         required_by={'attrs_add_index': 'attrs_add'},
         supports_check_mode=True,
     )
-
-    def build(host):
-        plan = plan_mdevs(host, requests(module.params), module.params['exclusive'], module.params['validate'])
-
-        def report(plan):
-            applied = plan.changed and not module.check_mode
-            for warning in plan.warnings:
-                module.warn(warning)
-            devices = []
-            for change in plan.changes:
-                item = change.report(applied)
-                item['changed'] = bool(change.actions)
-                item['actions'] = change.actions
-                devices.append(item)
-            result = {'devices': devices, 'callouts': plan.callouts.ran}
-            if devices:
-                result['uuid'] = devices[0]['uuid']
-            return result
-        return plan, report
-
-    run_plan(module, build)
+    p = module.params
+    run_plan(module, lambda host, locks: plan_mdevs(host, requests(p), p['exclusive'], p['validate'], locks))
 
 
 if __name__ == '__main__':

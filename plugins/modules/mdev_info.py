@@ -106,8 +106,8 @@ problems:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.vfio.passthrough.plugins.module_utils._mdev_inventory import inventory, summary_line
-from ansible_collections.vfio.passthrough.plugins.module_utils._runner import run_info
+from ansible_collections.vfio.passthrough.plugins.module_utils._core.runner import run_info
+from ansible_collections.vfio.passthrough.plugins.module_utils._mdev.inventory import list_mdevs, summary_line
 
 
 def main():
@@ -120,7 +120,7 @@ def main():
     p = module.params
 
     def collect(host):
-        devices, types, problems = inventory(host, p['uuid'], p['parent'], p['type'])
+        devices, types, problems = list_mdevs(host, p['uuid'], p['parent'], p['type'])
         return {'summary': [summary_line(d) for d in devices], 'devices': devices, 'types': types,
                 'problems': problems}
 

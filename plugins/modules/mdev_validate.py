@@ -81,8 +81,8 @@ devices_checked:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.vfio.passthrough.plugins.module_utils._runner import run_info
-from ansible_collections.vfio.passthrough.plugins.module_utils._validate import find_conflicts, read_system
+from ansible_collections.vfio.passthrough.plugins.module_utils._core.runner import run_info
+from ansible_collections.vfio.passthrough.plugins.module_utils._mdev.conflicts import find_conflicts, read_system
 
 
 def main():

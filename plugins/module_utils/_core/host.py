@@ -1,0 +1,68 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to vfio.passthrough
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""One root for every path the collection touches.
+
+``VFIO_PASSTHROUGH_ROOT`` (default ``/``) moves the whole host: ``/sys``, ``/etc``,
+``/proc`` and ``/usr`` are all taken below it. Tests, the demo and chroots use it; no
+other file of the collection spells out ``/sys``.
+"""
+
+
+import os
+
+ROOT_ENV = 'VFIO_PASSTHROUGH_ROOT'
+
+# Every file and directory the collection reads or writes outside /sys, relative to the root.
+# Kept here so that one look tells what the collection touches on a host.
+LOCK = ('run', 'lock', 'vfio-passthrough.lock')
+AP_LOCK = ('run', 'lock', 's390apconfig.lock')  # s390-tools' own AP lock
+CIO_IGNORE = ('proc', 'cio_ignore')
+CIO_SETTLE = ('proc', 'cio_settle')
+DRIVERCTL_DIR = ('etc', 'driverctl.d')
+DRIVERCTL_BINS = (('usr', 'sbin', 'driverctl'), ('sbin', 'driverctl'))
+OVERRIDES_SCRIPT = ('usr', 'libexec', 'vfio-passthrough', 'apply-overrides')
+OVERRIDES_RULE = ('etc', 'udev', 'rules.d', '89-vfio-passthrough-overrides.rules')
+OVERRIDES_UNIT = ('etc', 'systemd', 'system', 'vfio-passthrough-overrides.service')
+OVERRIDES_UNIT_LINK = ('etc', 'systemd', 'system', 'multi-user.target.wants', 'vfio-passthrough-overrides.service')
+MDEVCTL_DIR = ('etc', 'mdevctl.d')
+CALLOUT_DIRS = (('usr', 'lib', 'mdevctl', 'scripts.d', 'callouts'), ('etc', 'mdevctl.d', 'scripts.d', 'callouts'))
+NOTIFIER_DIRS = (('usr', 'lib', 'mdevctl', 'scripts.d', 'notifiers'), ('etc', 'mdevctl.d', 'scripts.d', 'notifiers'))
+AP_RULE = ('etc', 'udev', 'rules.d', '41-ap.rules')  # the file chzdev --type ap writes
+
+
+class Host(object):
+    """The host the modules act on, seen from ``root``."""
+
+    def __init__(self, root=None):
+        self.root = os.path.abspath(root or os.environ.get(ROOT_ENV) or '/')
+
+    @property
+    def is_real(self):
+        """True when the root is ``/``: kernel modules may be loaded and uevents watched."""
+        return self.root == '/'
+
+    def path(self, *parts):
+        """A path below the root; ``parts`` are relative components."""
+        return os.path.join(self.root, *parts)
+
+    def sys(self, *parts):
+        """A path below ``/sys``."""
+        return self.path('sys', *parts)
+
+    def bus(self, bus, *parts):
+        """A path below ``/sys/bus/<bus>``."""
+        return self.path('sys', 'bus', bus, *parts)
+
+    def proc(self, *parts):
+        """A path below ``/proc``."""
+        return self.path('proc', *parts)
+
+    def display(self, path):
+        """``path`` as it is on the host (without the root), for messages."""
+        if self.is_real or not path.startswith(self.root + os.sep):
+            return path
+        return path[len(self.root):]
+
+    def __repr__(self):
+        return 'Host(%r)' % self.root

@@ -1,0 +1,117 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to vfio.passthrough
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Host locks, so that two runs (or this collection and s390-tools) do not interleave their changes.
+
+The lock files follow s390-tools' protocol: the file holds the owner's PID and a newline, it is
+created by linking a temporary file into place (atomic), and a lock whose PID is gone is stale.
+``/run/lock/s390apconfig.lock`` is the one s390-tools' AP tools take; its ``ap-check`` callout
+accepts the lock when its parent (this module) holds it.
+"""
+
+import errno as E
+import os
+import time
+
+from .errors import LockError
+from .host import LOCK
+
+
+def _owner(path):
+    try:
+        with open(path) as f:
+            return int(f.read().strip() or 0)
+    except (OSError, ValueError):
+        return 0
+
+
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+    except OSError as exc:
+        return exc.errno == E.EPERM
+    return True
+
+
+class PidLock(object):
+    """One lock file, held by this process while in the ``with`` block."""
+
+    def __init__(self, path, display, timeout=300):
+        self.path = path
+        self.display = display
+        self.timeout = timeout
+        self.held = False
+
+    def __enter__(self):
+        directory = os.path.dirname(self.path)
+        if not os.path.isdir(directory):
+            os.makedirs(directory, 0o755)
+        pid = os.getpid()
+        tmp = '%s.%d.%d' % (self.path, pid, int(time.time() * 1000) % 100000)
+        with open(tmp, 'w') as f:
+            f.write('%d\n' % pid)
+        try:
+            deadline = time.time() + self.timeout
+            pause = 0.05
+            while True:
+                try:
+                    os.link(tmp, self.path)
+                    self.held = True
+                    return self
+                except OSError as exc:
+                    if exc.errno != E.EEXIST:
+                        raise LockError('cannot create the lock %s: %s' % (self.display, exc.strerror),
+                                        path=self.display, errno=exc.errno)
+                owner = _owner(self.path)
+                if owner and not _alive(owner):
+                    try:
+                        os.unlink(self.path)  # stale: its process is gone
+                    except OSError:
+                        pass
+                    continue
+                if time.time() > deadline:
+                    raise LockError('%s is held by process %s; gave up after %d s' % (
+                        self.display, owner or '(unknown)', self.timeout), path=self.display)
+                time.sleep(pause)
+                pause = min(pause * 2, 1.0)
+        finally:
+            os.unlink(tmp)
+
+    def __exit__(self, *exc):
+        if self.held and _owner(self.path) == os.getpid():
+            os.unlink(self.path)
+        self.held = False
+
+
+class HostLocks(object):
+    """The host locks one module run holds: the collection's own, and others as planning asks for them.
+
+    A plan declares what it needs by calling ``need(AP_LOCK)`` before it reads what that lock
+    guards, so the policy lives with the plan. Locks are always taken in one order (the
+    collection's first), so two runs cannot deadlock. With ``enabled`` false (check mode) nothing
+    is taken.
+    """
+
+    def __init__(self, host, enabled=True, timeout=300):
+        self.host = host
+        self.enabled = enabled
+        self.timeout = timeout
+        self.held = []
+
+    def need(self, name):
+        """Take the lock ``name`` (a path tuple such as AP_LOCK) unless it is held already."""
+        if not self.enabled or any(lock.name == name for lock in self.held):
+            return
+        path = self.host.path(*name)
+        lock = PidLock(path, self.host.display(path), self.timeout)
+        lock.name = name
+        lock.__enter__()
+        self.held.append(lock)
+
+    def __enter__(self):
+        self.need(LOCK)
+        return self
+
+    def __exit__(self, *exc):
+        while self.held:
+            self.held.pop().__exit__(*exc)

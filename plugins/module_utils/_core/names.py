@@ -1,0 +1,121 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to vfio.passthrough
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Validation and canonical forms of the names users give.
+
+Every name is checked here before a path is built from it, so that ``/``, ``..``, NUL or
+a newline never reach the file system and a wrong device number is refused, not guessed.
+"""
+
+import re
+import uuid as _uuid
+
+from .errors import InvalidArgument
+
+MAX_NAME = 255
+_SAFE = re.compile(r'^[A-Za-z0-9_][A-Za-z0-9_.:+@-]*$')
+_BUS = re.compile(r'^[a-z0-9][a-z0-9_-]{0,63}$')
+_DRIVER = re.compile(r'^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$')
+_ATTR = re.compile(r'^[a-z0-9_]{1,64}$')
+_PCI = re.compile(r'^(?:([0-9a-f]{1,8}):)?([0-9a-f]{1,2}):([0-9a-f]{1,2})\.([0-7])$')
+_CSS = re.compile(r'^(?:(?:0x)?([0-9a-f]{1,2})\.([0-3])\.)?(?:0x)?([0-9a-f]{1,4})$')
+_AP_QUEUE = re.compile(r'^([0-9a-f]{1,2})\.([0-9a-f]{1,4})$')
+_AP_CARD = re.compile(r'^card([0-9a-f]{1,2})$')
+
+
+def _text(field, value):
+    if not isinstance(value, str):
+        raise InvalidArgument('%s must be a string, got %s' % (field, type(value).__name__), value=repr(value), field=field)
+    if value != value.strip() or not value:
+        raise InvalidArgument('%s %r is empty or has surrounding white space' % (field, value), value=value, field=field)
+    if len(value) > MAX_NAME:
+        raise InvalidArgument('%s is %d characters long; at most %d are allowed' % (field, len(value), MAX_NAME),
+                              value=value[:64] + '...', field=field)
+    return value
+
+
+def _check(field, value, pattern, what):
+    value = _text(field, value)
+    if value in ('.', '..') or not pattern.match(value):
+        raise InvalidArgument('%s %r is not a valid %s' % (field, value, what), value=value, field=field)
+    return value
+
+
+def bus_name(value, field='bus'):
+    """A bus name such as ``pci``, ``css`` or ``ap``."""
+    return _check(field, value, _BUS, 'bus name (lowercase letters, digits, - and _)')
+
+
+def driver_name(value, field='driver'):
+    """A driver name such as ``vfio-pci`` or ``vfio_ccw`` (``none`` included)."""
+    return _check(field, value, _DRIVER, 'driver name (letters, digits, ., - and _)')
+
+
+def attr_name(value, field='attribute'):
+    """A sysfs attribute name such as ``assign_adapter``."""
+    return _check(field, value, _ATTR, 'sysfs attribute name (lowercase letters, digits and _)')
+
+
+def safe_name(value, field='name'):
+    """Any sysfs directory name: no ``/``, no ``..``, no control characters."""
+    return _check(field, value, _SAFE, 'name (letters, digits and _ . : + @ -; no /)')
+
+
+def pci_address(value, field='device'):
+    """``0000:00:02.0``; the short ``00:02.0`` gets domain 0000."""
+    m = _PCI.match(_text(field, value).lower())
+    if not m:
+        raise InvalidArgument('%s %r is not a PCI address (DDDD:BB:DD.F or BB:DD.F)' % (field, value),
+                              value=value, field=field)
+    domain, bus, slot, func = m.groups()
+    if int(slot, 16) > 0x1f:
+        raise InvalidArgument('%s %r: PCI slot %s is above 1f' % (field, value, slot), value=value, field=field)
+    return '%04x:%02x:%02x.%s' % (int(domain or '0', 16), int(bus, 16), int(slot, 16), func)
+
+
+def ccw_busid(value, field='device'):
+    """A css subchannel or ccw device id ``0.0.0313`` (cssid.ssid.number); a bare ``313`` is 0.0.0313."""
+    m = _CSS.match(_text(field, value).lower())
+    if not m:
+        raise InvalidArgument('%s %r is not a subchannel or device bus id (such as 0.0.0313)' % (field, value),
+                              value=value, field=field)
+    return '%x.%s.%04x' % (int(m.group(1) or '0', 16), m.group(2) or '0', int(m.group(3), 16))
+
+
+def queue_name(adapter, domain):
+    """The AP queue device name of an APQN, such as ``05.0004`` (how APQNs are shown everywhere)."""
+    return '%02x.%04x' % (adapter, domain)
+
+
+def ap_device(value, field='device'):
+    """An AP queue ``05.0004`` or card ``card05``."""
+    text = _text(field, value).lower()
+    m = _AP_QUEUE.match(text)
+    if m:
+        return queue_name(int(m.group(1), 16), int(m.group(2), 16))
+    m = _AP_CARD.match(text)
+    if m:
+        return 'card%02x' % int(m.group(1), 16)
+    raise InvalidArgument('%s %r is not an AP queue (such as 05.0004) or card (card05)' % (field, value),
+                          value=value, field=field)
+
+
+_DEVICE_FORMS = {'pci': pci_address, 'css': ccw_busid, 'ccw': ccw_busid, 'ap': ap_device}
+
+
+def device_name(bus, value, field='device'):
+    """The canonical name of a device of ``bus`` (pci, css, ccw and ap have fixed forms)."""
+    return _DEVICE_FORMS.get(bus, safe_name)(value, field)
+
+
+def uuid(value, field='uuid'):
+    """A UUID in its lowercase hyphenated form."""
+    text = _text(field, value)
+    try:
+        parsed = _uuid.UUID(text)
+    except ValueError:
+        parsed = None
+    if parsed is None or len(text) != 36:
+        raise InvalidArgument('%s %r is not a UUID such as 7e270a25-e163-4922-af60-757fc8ed48c6' % (field, value),
+                              value=value, field=field)
+    return str(parsed)

@@ -1,0 +1,46 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to vfio.passthrough
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The one flow every module follows: plan (read only), apply unless check mode, report.
+
+Takes the AnsibleModule duck-typed, so this file imports nothing of Ansible.
+"""
+
+from .errors import VfioError
+from .host import Host
+from .lock import HostLocks
+
+
+def run_plan(module, plan_fn):
+    """``plan_fn(host, locks)`` returns a Plan; apply it unless in check mode and report it.
+
+    Outside check mode, planning and applying happen under the host's locks (the collection's,
+    and those the planning asks for through ``locks.need``), so two runs see and change the host
+    one after the other.
+    """
+    try:
+        host = Host()
+        with HostLocks(host, enabled=not module.check_mode) as locks:
+            plan = plan_fn(host, locks)
+            applied = plan.changed and not module.check_mode
+            if applied:
+                plan.apply()
+        for warning in plan.warnings:
+            module.warn(warning)
+        result = plan.report(applied)
+        result['changed'] = plan.changed
+        if plan.changed and getattr(module, '_diff', False):
+            result['diff'] = plan.diff()
+    except VfioError as exc:
+        module.fail_json(**exc.result())
+    module.exit_json(**result)
+
+
+def run_info(module, collect):
+    """``collect(host)`` returns the result keys of an info module (never changed)."""
+    try:
+        result = collect(Host())
+    except VfioError as exc:
+        module.fail_json(**exc.result())
+    result['changed'] = False
+    module.exit_json(**result)

@@ -1,0 +1,217 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to vfio.passthrough
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Persistent mdev definitions: the JSON files mdevctl keeps at ``/etc/mdevctl.d/<parent>/<uuid>``.
+
+Written byte for byte as mdevctl writes them (keys ``mdev_type``, ``start``, ``attrs``,
+pretty-printed with two spaces, no trailing newline), so that either tool reads what the
+other wrote. Keys mdevctl does not know are kept, after its own.
+"""
+
+import json
+import os
+from collections import OrderedDict
+
+from .._core import fileio as _fileio
+from .._core import names as _names
+from .._core.errors import ConfigError, InvalidArgument
+from .._core.host import MDEVCTL_DIR
+
+SCRIPTS_DIR = 'scripts.d'
+AUTOSTART = ('auto', 'manual')
+
+
+def normalize_attrs(attrs, field='attrs'):
+    """Validate mdevctl-style attrs (a list of one-key mappings) into ``[(name, value)]``.
+
+    Values become strings as mdevctl stores them; an integer from YAML is written in decimal,
+    so quote hex values such as ``'0xab'`` to keep them as written.
+    """
+    if attrs is None:
+        return None
+    if not isinstance(attrs, list):
+        raise InvalidArgument('%s must be a list of one-key mappings such as [{assign_adapter: "5"}], got %s'
+                              % (field, type(attrs).__name__), field=field, value=repr(attrs)[:200])
+    out = []
+    for index, item in enumerate(attrs):
+        if not isinstance(item, dict) or len(item) != 1:
+            raise InvalidArgument('%s[%d] must be a mapping with exactly one key (an attribute name), got %r'
+                                  % (field, index, item), field=field, value=repr(item)[:200])
+        (name, value), = item.items()
+        name = _names.attr_name(name, field='%s[%d] name' % (field, index))
+        if isinstance(value, bool) or not isinstance(value, (str, int)):
+            raise InvalidArgument('%s[%d] %s: the value must be a string or an integer, got %r'
+                                  % (field, index, name, value), field=field, value=repr(value)[:200])
+        value = str(value)
+        if '\n' in value or '\x00' in value or len(value) > 4000:
+            raise InvalidArgument('%s[%d] %s: the value has a newline or NUL or is too long'
+                                  % (field, index, name), field=field, value=value[:64])
+        out.append((name, value))
+    return out
+
+
+def attrs_json(attrs):
+    """``[(name, value)]`` as mdevctl's list of one-key mappings."""
+    return [OrderedDict([(k, v)]) for k, v in attrs]
+
+
+class Definition(object):
+    """One persistent mdev: uuid, parent, mdev type, start (auto/manual), attrs and unknown keys."""
+
+    def __init__(self, uuid, parent, mdev_type, start='manual', attrs=None, extra=None):
+        self.uuid = uuid
+        self.parent = parent
+        self.mdev_type = mdev_type
+        self.start = start
+        self.attrs = list(attrs or [])
+        self.extra = OrderedDict(extra or ())
+
+    def copy(self, **changes):
+        """A copy with some fields replaced."""
+        d = Definition(self.uuid, self.parent, self.mdev_type, self.start, self.attrs, self.extra)
+        for key, value in changes.items():
+            setattr(d, key, value)
+        return d
+
+    def to_json(self):
+        """The JSON object mdevctl stores (and passes to callouts)."""
+        obj = OrderedDict([('mdev_type', self.mdev_type), ('start', self.start), ('attrs', attrs_json(self.attrs))])
+        for key, value in self.extra.items():
+            obj.setdefault(key, value)
+        return obj
+
+    def text(self):
+        """The file content, exactly as mdevctl writes it."""
+        return json.dumps(self.to_json(), indent=2, ensure_ascii=False)
+
+    def __eq__(self, other):
+        return isinstance(other, Definition) and self.text() == other.text() and \
+            (self.uuid, self.parent) == (other.uuid, other.parent)
+
+    def __ne__(self, other):
+        return not self == other
+
+    @classmethod
+    def from_text(cls, uuid, parent, text, where):
+        """Parse a file; ConfigError names the file when it is not what mdevctl writes."""
+        try:
+            obj = json.loads(text, object_pairs_hook=OrderedDict)
+        except ValueError as exc:
+            raise ConfigError('%s is not valid JSON: %s' % (where, exc), path=where)
+        if not isinstance(obj, dict) or not isinstance(obj.get('mdev_type'), str):
+            raise ConfigError('%s has no "mdev_type" string' % where, path=where)
+        start = obj.get('start', 'manual')
+        if start not in AUTOSTART:
+            raise ConfigError('%s: "start" is %r, not auto or manual' % (where, start), path=where)
+        try:
+            attrs = normalize_attrs(obj.get('attrs', []), field='%s attrs' % where)
+        except InvalidArgument as exc:
+            raise ConfigError(exc.msg, path=where)
+        extra = OrderedDict((k, v) for k, v in obj.items() if k not in ('mdev_type', 'start', 'attrs'))
+        return cls(uuid, parent, obj['mdev_type'], start, attrs, extra)
+
+
+class ConfigStore(object):
+    """``/etc/mdevctl.d``: one directory per parent, one file per uuid."""
+
+    def __init__(self, host):
+        self.host = host
+        self.dir = host.path(*MDEVCTL_DIR)
+        self._cache = None
+        self.problems = []
+        self.names = {}
+
+    def path(self, parent, uuid):
+        """The file of one definition (under the name it was found with, such as an uppercase UUID)."""
+        found = self.names.get(uuid)
+        name = found[1] if found and found[0] == parent else uuid
+        return os.path.join(self.dir, parent, name)
+
+    def display(self, parent, uuid):
+        """The file's path as on the host."""
+        return self.host.display(self.path(parent, uuid))
+
+    def all(self):
+        """Every readable definition, ``{uuid: Definition}``; unreadable files go to ``problems``."""
+        if self._cache is not None:
+            return self._cache
+        found, self.problems, self.names = {}, [], {}
+        try:
+            parents = sorted(os.listdir(self.dir))
+        except OSError:
+            parents = []
+        for parent in parents:
+            pdir = os.path.join(self.dir, parent)
+            if parent == SCRIPTS_DIR or not os.path.isdir(pdir) or os.path.islink(pdir):
+                continue
+            try:
+                names = sorted(os.listdir(pdir))
+            except OSError as exc:
+                self.problems.append({'uuid': None, 'parent': parent, 'path': self.host.display(pdir),
+                                      'msg': 'cannot list %s: %s' % (self.host.display(pdir), exc.strerror)})
+                continue
+            for name in names:
+                try:
+                    uuid = _names.uuid(name)
+                except InvalidArgument:
+                    continue  # not a definition (mdevctl ignores such files too)
+                self.names[uuid] = (parent, name)
+                where = self.display(parent, uuid)
+                try:
+                    text = _fileio.read_text(os.path.join(pdir, name), where)
+                    found[uuid] = Definition.from_text(uuid, parent, text, where)
+                except ConfigError as exc:
+                    self.problems.append({'uuid': uuid, 'parent': parent, 'path': where, 'msg': exc.msg})
+                    continue
+        self._cache = found
+        return found
+
+    def get(self, uuid):
+        """The definition of ``uuid``, or None."""
+        return self.all().get(uuid)
+
+    def problem(self, uuid):
+        """The error that keeps ``uuid``'s file from being read, or None."""
+        self.all()
+        return next((p for p in self.problems if p['uuid'] == uuid), None)
+
+    def _written(self, uuid, parent, path, definition):
+        # Keep the cache in step with the file instead of reading the whole directory again after
+        # each write: converging hundreds of devices would otherwise cost a read of every file per file.
+        self.problems = [p for p in self.problems if p['uuid'] != uuid]
+        if definition is None:
+            self._cache.pop(uuid, None)
+            self.names.pop(uuid, None)
+        else:
+            self._cache[uuid] = definition.copy()
+            self.names[uuid] = (parent, os.path.basename(path))
+
+    def write(self, definition):
+        """Write a definition atomically (mode 0644, no symlink followed)."""
+        self.all()
+        path = self.path(definition.parent, definition.uuid)
+        try:
+            _fileio.write_atomic(path, definition.text(), 0o644, self.host.display(path))
+        except ConfigError:
+            self._cache = None  # the file may or may not be there: read it again when next asked
+            raise
+        self._written(definition.uuid, definition.parent, path, definition)
+
+    def remove_file(self, parent, uuid):
+        """Remove a definition's file whatever its content (an unreadable one, on request)."""
+        self.all()
+        path = self.path(parent, uuid)
+        try:
+            _fileio.remove(path, self.host.display(path))
+        except ConfigError:
+            self._cache = None
+            raise
+        self._written(uuid, parent, path, None)
+
+    def remove(self, definition):
+        """Remove a definition's file (and its parent directory when it becomes empty)."""
+        self.remove_file(definition.parent, definition.uuid)
+        try:
+            os.rmdir(os.path.dirname(self.path(definition.parent, definition.uuid)))
+        except OSError:
+            pass

@@ -1,0 +1,254 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to vfio.passthrough
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Declarative mediated devices: from what should be to the least that gets there.
+
+``defined`` keeps a definition (the running device is left alone unless ``live``),
+``started`` runs the device (and, when persistent, defines it), ``stopped`` stops it and
+keeps the definition, ``absent`` stops and undefines it (``state.py`` holds these rules).
+Planning reads the host once (``Snapshot``), resolves each request to a uuid, asks the state
+machine for the steps, counts instances across the run (``InstanceLedger``) and checks the
+whole system before anything is applied.
+"""
+
+import uuid as uuidlib
+
+from .._ap.masks import APBus
+from .._ap.matrix import is_ap, read_matrix, wanted_matrix
+from .._core.errors import ConfigError, ConflictError, InvalidArgument, NotFound
+from .._core.host import AP_LOCK
+from .._core.plan import Plan
+from .._sysfs.readpass import ReadPass
+from . import state as _state
+from . import sysfs as _mdev
+from .callouts import Callouts
+from .config import ConfigStore, Definition, normalize_attrs
+from .conflicts import find_conflicts, read_system, view_of
+from .request import MdevRequest
+from .steps import DeviceSteps, MdevChange
+
+
+class Snapshot(object):
+    """The host as planning reads it, once: definitions, running devices, callouts, a reading pass."""
+
+    def __init__(self, host):
+        self.host = host
+        self.store = ConfigStore(host)
+        self.defined = self.store.all()
+        self.dirs = ReadPass()  # open for planning only: plan_mdevs closes it
+        self.running = _mdev.running(host, self.dirs)
+        self.callouts = Callouts(host)
+
+    def close(self):
+        """Close the reading pass."""
+        self.dirs.close()
+
+
+class InstanceLedger(object):
+    """Instances of each (parent, type) across the run: a stop frees one for a later start."""
+
+    def __init__(self, host):
+        self.host = host
+        self.types = {}
+        self.starting = {}
+        self.freed = {}
+
+    def free(self, key):
+        """A device of ``key`` (parent, type) stops in this run."""
+        self.freed[key] = self.freed.get(key, 0) + 1
+
+    def take(self, d):
+        """A device starts in this run; NotFound when its type has no instance left for it."""
+        key = (d.parent, d.mdev_type)
+        if key not in self.types:  # read once per type, not once per device started
+            mtype = _mdev.require_type(self.host, d.parent, d.mdev_type)
+            self.types[key] = (mtype, mtype.available())
+        mtype, available = self.types[key]
+        self.starting[key] = self.starting.get(key, 0) + 1
+        if available is not None:
+            available += self.freed.get(key, 0)
+        if available is not None and self.starting[key] > available:
+            raise NotFound('mdev type %s of parent %s has %d instance(s) left; cannot start mdev %s' % (
+                d.mdev_type, d.parent, available, d.uuid), path=self.host.display(mtype.path('available_instances')),
+                value=d.uuid)
+
+
+class MdevPlan(Plan):
+    """The changes of many mdevs, the callouts that ran and the conflicts validation found."""
+
+    def __init__(self, snapshot):
+        super(MdevPlan, self).__init__()
+        self.host = snapshot.host
+        self.callouts = snapshot.callouts
+        self.conflicts = []
+        self._readback = None
+
+    def readback(self):
+        """Definitions and running devices after applying, read once for all the devices' reports."""
+        if self._readback is None:
+            self._readback = (ConfigStore(self.host), _mdev.running(self.host))
+        return self._readback
+
+    def report(self, applied):
+        """Each device, the callouts that ran, and the first device's uuid."""
+        result = super(MdevPlan, self).report(applied)
+        result['callouts'] = self.callouts.ran
+        if result['devices']:
+            result['uuid'] = result['devices'][0]['uuid']
+        return result
+
+
+class MdevPlanner(object):
+    """Resolves requests against one Snapshot and turns each into an MdevChange of one MdevPlan."""
+
+    def __init__(self, snapshot):
+        self.snap = snapshot
+        self.host = snapshot.host
+        self.ledger = InstanceLedger(snapshot.host)
+        self.plan = MdevPlan(snapshot)
+
+    def find_uuid(self, req):
+        """The uuid a request means: its own, the one device that matches it, or a new one (None for absent)."""
+        if req.uuid:
+            return req.uuid
+        defined, running = self.snap.defined, self.snap.running
+        matches = [u for u, d in sorted(defined.items())
+                   if (d.parent, d.mdev_type) == (req.parent, req.mdev_type) and
+                   (req.attrs is None or d.attrs == req.attrs)]
+        if not matches and not req.attrs:
+            matches = [u for u, (p, t) in sorted(running.items())
+                       if (p, t) == (req.parent, req.mdev_type) and u not in defined]
+        if len(matches) > 1:
+            raise InvalidArgument('more than one mdev of type %s on parent %s matches (%s); give the uuid' % (
+                req.mdev_type, req.parent, ', '.join(matches)), field='uuid', value=', '.join(matches))
+        if matches:
+            return matches[0]
+        return None if req.state == 'absent' else str(uuidlib.uuid4())
+
+    def add(self, req):
+        """Plan one request whose uuid is resolved."""
+        uuid = req.uuid
+        problem = self.snap.store.problem(uuid)
+        if problem and req.state != 'absent':
+            raise ConfigError('mdev %s: %s; fix or remove the file first' % (uuid, problem['msg']),
+                              path=problem['path'])
+        running = self.snap.running.get(uuid)
+        if problem:  # absent was asked for: the unreadable definition goes too
+            steps = ([('stop', Definition(uuid, running[0], running[1]))] if running else []) + \
+                [('purge', problem['parent'])]
+            change = self._change(uuid, req, None, running, None, False, steps, None)
+            change.actions[-1] = 'remove unreadable %s' % problem['path']
+            return change
+        before = self.snap.defined.get(uuid)
+        parent = req.parent or (before.parent if before else None) or (running[0] if running else None)
+        mtype = req.mdev_type or (before.mdev_type if before else None) or (running[1] if running else None)
+        if parent is None or mtype is None:
+            if req.state in ('stopped', 'absent') and not before and not running:
+                return self._change(uuid, req, before, running, before, bool(running), [], None)
+            raise NotFound('mdev %s is neither active nor defined; give parent and type' % uuid, value=uuid)
+        self._check_identity(uuid, req, before, running, parent, mtype)
+        base = before.attrs if before else []
+        if before is None and running and req.attrs is None and req.state != 'absent':
+            base = self._running_attrs(uuid, parent, mtype)
+        desired = Definition(uuid, parent, mtype, req.autostart or (before.start if before else 'manual'),
+                             req.edited_attrs(base, uuid), before.extra if before else None)
+        want_def, want_running = _state.targets(req.state, req.persistent, req.mdev_type is not None, before,
+                                                running, desired)
+
+        def running_differs():
+            return is_ap(mtype) and read_matrix(self.host, uuid, self.snap.dirs) != wanted_matrix(desired.attrs)
+
+        steps, warnings = _state.steps(before, running, want_def, want_running, desired, req.live, running_differs)
+        self.plan.warnings.extend(warnings)
+        for name, d in steps:
+            if name == 'stop':
+                self.ledger.free(tuple(running))
+            elif name == 'start':
+                self.ledger.take(d)
+        live = any(name == 'live' for name, _d in steps)
+        shown = want_def or desired
+        view = None if want_def is None and not want_running else view_of(
+            uuid, parent, mtype, want_running, bool(want_def and want_def.start == 'auto'), shown.attrs,
+            self.host if running and want_running and not live else None, self.snap.dirs)
+        return self._change(uuid, req, before, running, want_def, want_running, steps, view)
+
+    def _check_identity(self, uuid, req, before, running, parent, mtype):
+        if running and tuple(running) != (parent, mtype):
+            raise InvalidArgument('mdev %s already exists as type %s on parent %s, not %s on %s' % (
+                uuid, running[1], running[0], mtype, parent), value=uuid, field='uuid')
+        if before and before.parent != parent and req.state != 'absent':
+            raise InvalidArgument('mdev %s is defined for parent %s (%s); undefine it before moving it to %s' % (
+                uuid, before.parent, self.snap.store.display(before.parent, uuid), parent), value=uuid, field='parent')
+
+    def _running_attrs(self, uuid, parent, mtype):
+        """Attributes of a device created by other means, from callouts (as ``mdevctl define -u``)."""
+        probe = Definition(uuid, parent, mtype)
+        callouts = self.snap.callouts
+        attrs = callouts.get_attributes(probe) if callouts.present else None
+        return normalize_attrs(attrs, 'attributes from the callout script') if attrs else []
+
+    def _change(self, uuid, req, before, running, want_def, want_running, steps, view):
+        work = DeviceSteps(self.snap, uuid, req.force, before, steps, self.plan.warnings)
+        return self.plan.add(MdevChange(self.plan, uuid, before, running, want_def, want_running, work, view))
+
+
+def plan_mdevs(host, requests, exclusive=False, validate=True, locks=None):
+    """A plan for many devices; with ``exclusive``, other devices of the named parents go away.
+
+    With ``validate``, the whole system after the change is checked first and a change that
+    conflicts with another device or the host is refused (ConflictError lists every conflict).
+    On a host with an AP bus, s390-tools' AP lock is held: its ap-check callout expects it.
+    """
+    if locks is not None and APBus(host).exists:
+        locks.need(AP_LOCK)
+    snapshot = Snapshot(host)
+    try:
+        planner = MdevPlanner(snapshot)
+        _plan_all(planner, requests, exclusive)
+        if validate:
+            _validate(planner)
+        return planner.plan
+    finally:
+        snapshot.close()
+
+
+def _resolve(planner, requests):
+    """Give each request its uuid, once, so that a generated uuid stays the same through planning."""
+    seen = set()
+    for req in requests:
+        uuid = planner.find_uuid(req)
+        if uuid is not None and uuid in seen:
+            raise InvalidArgument('mdev %s is listed twice' % uuid, value=uuid, field='devices')
+        req.uuid = uuid
+        seen.add(uuid)
+    return seen
+
+
+def _plan_all(planner, requests, exclusive):
+    snap = planner.snap
+    listed = _resolve(planner, requests)
+    if exclusive:
+        # the others go first: stopping them frees instances (a subchannel holds one vfio_ccw device)
+        parents = set(r.parent for r in requests if r.parent)
+        parents |= set(snap.defined[u].parent for u in listed if u in snap.defined)
+        parents |= set(snap.running[u][0] for u in listed if u in snap.running)
+        others = set(u for u, d in snap.defined.items() if d.parent in parents)
+        others |= set(u for u, (p, t) in snap.running.items() if p in parents)
+        for uuid in sorted(others - listed):
+            planner.add(MdevRequest(uuid=uuid, state='absent'))
+    for req in requests:
+        if req.uuid is not None:
+            planner.add(req)
+
+
+def _validate(planner):
+    """Refuse the plan when the system after it has a conflict that involves a changed device."""
+    plan, snap = planner.plan, planner.snap
+    proposed = dict((c.uuid, c.view) for c in plan.changes if c.actions)
+    if not proposed:
+        return
+    system = read_system(planner.host, snap.store, snap.running, snap.dirs)
+    plan.conflicts = find_conflicts(system, proposed)
+    if plan.conflicts:
+        raise ConflictError('refused, the change conflicts with the system: ' +
+                            '; '.join(c['msg'] for c in plan.conflicts), conflicts=plan.conflicts)

@@ -1,0 +1,166 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to vfio.passthrough
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Driver overrides: what ``driverctl set-override`` / ``unset-override`` do, planned first.
+
+Setting an override unbinds the device from its current driver, writes ``driver_override``,
+asks the bus to probe and checks what bound. If the device does not end up bound as asked,
+the previous override and driver are put back and the error says so.
+"""
+
+from collections import OrderedDict
+
+from .._ap.masks import APBus
+from .._core import names as _names
+from .._core.errors import ConfigError, InvalidArgument, NotFound
+from .._core.host import AP_LOCK
+from .._core.plan import Change, Plan
+from .._sysfs.device import Bus
+from .._sysfs.kmod import load_driver
+from . import boot as _boot
+from .binder import NONE, DeviceBinder
+from .store import OverrideStore, driverctl_installed
+
+DEFAULT_TIMEOUT = 10
+
+
+class OverrideRequest(object):
+    """One device's desired override, validated."""
+
+    def __init__(self, bus, device, driver=None, state='present', persistent=True, probe=True,
+                 timeout=DEFAULT_TIMEOUT):
+        self.bus = _names.bus_name(bus)
+        self.device = _names.device_name(self.bus, device)
+        if state not in ('present', 'absent'):
+            raise InvalidArgument('state must be present or absent, not %r' % (state,), value=state, field='state')
+        self.state = state
+        if state == 'present':
+            if driver is None:
+                raise InvalidArgument('%s device %s: driver is required with state=present' % (self.bus, self.device),
+                                      field='driver', device=self.device)
+            driver = _names.driver_name(driver)
+        elif driver is not None:
+            driver = _names.driver_name(driver)
+        self.driver = driver
+        self.persistent = bool(persistent)
+        self.probe = bool(probe)
+        self.timeout = timeout
+
+
+def device_state(device, store):
+    """What sysfs and /etc/driverctl.d say of a device now."""
+    return OrderedDict([('driver', device.driver), ('override', device.override),
+                        ('persisted', store.get(device.bus.name, device.name))])
+
+
+def plan_device(host, store, req):
+    """The change one request needs, or a change without actions when none is needed."""
+    bus = Bus(host, req.bus).require()
+    dev = bus.device(req.device).require()
+    if not dev.supports_override:
+        raise NotFound('%s has no driver_override attribute (%s); this bus or kernel does not support driver '
+                       'overrides%s' % (dev, dev.display('driver_override'),
+                                        '; AP queues go to vfio_ap through /sys/bus/ap/apmask and aqmask on this kernel' if req.bus == 'ap'
+                                        else ''),
+                       path=dev.display('driver_override'), device=dev.name)
+    if req.bus == 'ap' and req.state == 'present':
+        if not APBus(host).masks_at_default():
+            raise InvalidArgument('%s: the kernel accepts a driver_override on AP queues only while /sys/bus/ap/apmask '
+                                  'and aqmask are at their default (all ones); hand queues to vfio_ap with '
+                                  'vfio.passthrough.ap_masks instead, or restore the masks first' % dev,
+                                  path=host.display(APBus(host).path('apmask')), device=dev.name)
+    before = device_state(dev, store)
+    after = OrderedDict(before)
+    actions = []
+    binder = DeviceBinder(host, dev, req, before)
+    if req.state == 'present':
+        want = None if req.driver == NONE else req.driver
+        if req.probe and before['driver'] not in (None, want):
+            actions.append('unbind from %s' % before['driver'])
+        if before['override'] != req.driver:
+            actions.append('set driver_override to %s' % req.driver)
+        if req.probe and want is not None and before['driver'] != want:
+            if not bus.has_driver(want):
+                if not host.is_real:
+                    load_driver(host, bus, want)  # raises: a simulated root cannot load modules
+                actions.append('load module %s' % want)
+            actions.append('probe (bind %s)' % want)
+        after['override'] = req.driver
+        if req.probe:
+            after['driver'] = want
+        work = binder.set
+    else:
+        if before['override'] is not None:
+            if req.probe and before['driver'] == before['override']:
+                actions.append('unbind from %s' % before['driver'])
+                after['driver'] = None
+            actions.append('clear driver_override')
+            if req.probe and after['driver'] is None:
+                actions.append('probe (default driver)')
+        after['override'] = None
+        work = binder.unset
+    target = req.driver if req.state == 'present' else None
+    if req.persistent:
+        if before['persisted'] != target:
+            actions.append('persist %s in %s' % (target, host.display(store.path(req.bus, req.device)))
+                           if target else 'remove %s' % host.display(store.path(req.bus, req.device)))
+        after['persisted'] = target
+
+    def apply():
+        work()  # restores the device itself when it fails
+        if req.persistent and before['persisted'] != target:
+            try:
+                store.put(req.bus, req.device, target)
+            except ConfigError as exc:
+                binder.restore(exc)
+                raise
+        after.update(device_state(dev, store))
+
+    def undo():
+        binder.restore()
+        if req.persistent and before['persisted'] != target:
+            store.put(req.bus, req.device, before['persisted'])
+
+    def describe(applied):
+        return OrderedDict([('bus', req.bus), ('device', req.device)] + list(after.items()))
+
+    return Change('%s/%s' % (req.bus, req.device), before, after, actions, apply, undo, describe)
+
+
+class OverridePlan(Plan):
+    """Driver overrides of many devices, and how persisted ones are applied at boot."""
+
+    def __init__(self, host):
+        super(OverridePlan, self).__init__()
+        self.host = host
+
+    def report(self, applied):
+        """Each device, and ``boot_apply``: driverctl's units or the collection's own files."""
+        result = super(OverridePlan, self).report(applied)
+        result['boot_apply'] = 'driverctl' if driverctl_installed(self.host) else 'builtin'
+        return result
+
+
+def plan_overrides(host, requests, locks=None):
+    """A plan for many devices; a device named twice is refused.
+
+    AP queues are s390-tools' to coordinate: a request on the ap bus takes its AP lock.
+    """
+    if locks is not None and any(r.bus == 'ap' for r in requests):
+        locks.need(AP_LOCK)
+    store = OverrideStore(host)
+    plan = OverridePlan(host)
+    seen = set()
+    for req in requests:
+        key = (req.bus, req.device)
+        if key in seen:
+            raise InvalidArgument('%s device %s is listed twice' % key, device=req.device)
+        seen.add(key)
+        plan.add(plan_device(host, store, req))
+    if any(r.persistent and r.state == 'present' for r in requests) and not driverctl_installed(host):
+        missing = _boot.boot_files_missing(host)
+        if missing:
+            plan.add(Change('boot-time apply', OrderedDict([('missing', ', '.join(missing))]),
+                            OrderedDict([('missing', None)]), ['install %s' % p for p in missing],
+                            lambda: _boot.install_boot_files(host), entry=False))
+    return plan
