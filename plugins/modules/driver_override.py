@@ -58,6 +58,15 @@ options:
       - With C(false) only the override is written, as C(driverctl --noprobe).
     type: bool
     default: true
+  force:
+    description:
+      - Unbind a device even when that takes it from its users, and bind C(vfio_ccw) to a QDIO subchannel.
+      - Without it the task refuses, before anything is written, to unbind a device that is the parent of a running
+        mdev (a guest's vfio-ccw device, a vGPU), a PCI device whose network interface is up or whose disk is
+        mounted, and to hand a QDIO subchannel (an OSA or FCP device, which vfio_ccw cannot take) to vfio_ccw.
+      - With it the result says what was taken from whom (I(taken), and a warning).
+    type: bool
+    default: false
   timeout:
     description:
       - Seconds to wait for the driver to bind after probing (on a real host, woken by the bind uevent).
@@ -89,6 +98,9 @@ options:
         type: bool
       probe:
         description: Re-probe now; defaults to the task's I(probe).
+        type: bool
+      force:
+        description: Take the device from its users; defaults to the task's I(force).
         type: bool
 extends_documentation_fragment:
   - vfio.passthrough.attributes
@@ -152,6 +164,12 @@ devices:
       description: The override stored in /etc/driverctl.d, or null.
       type: str
       sample: vfio_ccw
+    taken:
+      description: With I(force), what unbinding the device took from its users.
+      returned: when I(force) took something
+      type: list
+      elements: str
+      sample: [running mdev 7e270a25-e163-4922-af60-757fc8ed48c6 (vfio_ccw-io)]
     changed:
       description: Whether this device changed.
       type: bool
@@ -173,12 +191,12 @@ from ansible_collections.vfio.passthrough.plugins.module_utils._core.argspec imp
 from ansible_collections.vfio.passthrough.plugins.module_utils._core.runner import run_plan
 from ansible_collections.vfio.passthrough.plugins.module_utils._overrides.plan import OverrideRequest, plan_overrides
 
-ENTRY_KEYS = ('bus', 'driver', 'state', 'persistent', 'probe')
+ENTRY_KEYS = ('bus', 'driver', 'state', 'persistent', 'probe', 'force')
 
 
 def requests(params):
     """One OverrideRequest per device, entries inheriting the task's options."""
-    entries = params['devices'] or [{'device': params['device']}]
+    entries = params['devices'] if params['devices'] is not None else [{'device': params['device']}]
     out = []
     for entry in entries:
         merged = dict((k, params[k] if entry.get(k) is None else entry[k]) for k in ENTRY_KEYS)
@@ -195,6 +213,7 @@ def main():
         state=dict(type='str', default='present', choices=['present', 'absent']),
         persistent=dict(type='bool', default=True),
         probe=dict(type='bool', default=True),
+        force=dict(type='bool', default=False),
         timeout=dict(type='int', default=10),
     )
     spec['devices'] = dict(type='list', elements='dict',

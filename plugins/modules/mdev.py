@@ -142,7 +142,15 @@ options:
         type: bool
   exclusive:
     description:
-      - With I(devices), stop and undefine every other mdev of the parents the list names.
+      - With I(devices), stop and undefine every other mdev of the parents the list names (and of the task's
+        I(parent)).
+      - An empty I(devices) list with I(exclusive) is refused, because it would remove every device of the parent;
+        say I(allow_empty=true) when that is meant. The task-level options never stand in for an empty list.
+    type: bool
+    default: false
+  allow_empty:
+    description:
+      - Accept an empty I(devices) list with I(exclusive=true), removing every mdev of the task's I(parent).
     type: bool
     default: false
   validate:
@@ -293,7 +301,7 @@ def requests(params):
     """One MdevRequest per device, entries inheriting the task's options."""
     single = dict((k, params[k]) for k in ('uuid', 'attrs', 'matrix', 'attrs_delete_index', 'attrs_add',
                                            'attrs_add_index'))
-    entries = params['devices'] or [single]
+    entries = params['devices'] if params['devices'] is not None else [single]
     out = []
     for entry in entries:
         merged = dict(entry)
@@ -322,6 +330,7 @@ def main():
         attrs_add=dict(type='list', elements='dict'),
         attrs_add_index=dict(type='int'),
         exclusive=dict(type='bool', default=False),
+        allow_empty=dict(type='bool', default=False),
         validate=dict(type='bool', default=True),
     )
     spec['devices'] = dict(type='list', elements='dict', options=entry_options(spec, ENTRY))
@@ -334,7 +343,9 @@ def main():
         supports_check_mode=True,
     )
     p = module.params
-    run_plan(module, lambda host, locks: plan_mdevs(host, requests(p), p['exclusive'], p['validate'], locks))
+    run_plan(module, lambda host, locks: plan_mdevs(
+        host, requests(p), p['exclusive'], p['validate'], locks,
+        exclusive_parent=p['parent'], allow_empty=p['allow_empty']))
 
 
 if __name__ == '__main__':

@@ -5,7 +5,8 @@ import subprocess
 
 import pytest
 
-from conftest import REPO, VENV_BIN, ansible_env
+from support.ansible_run import ansible_env
+from support.paths import REPO, VENV_BIN
 
 SEED_TASK = {'name': 'driverctl -b css set-override 0.0.0313 vfio_ccw',
              'vfio.passthrough.driver_override': {'bus': 'css', 'device': '0.0.0313', 'driver': 'vfio_ccw'}}
@@ -71,7 +72,7 @@ def test_missing_device_names_the_path(seed, module):
 
 
 def test_failed_bind_restores_and_says_so(seed, module):
-    result = module('driver_override', bus='css', device='0.0.0000', driver='vfio_ccw')
+    result = module('driver_override', bus='css', device='0.0.0000', driver='vfio_ccw', force=True)
     assert result['failed']
     assert 'did not bind to vfio_ccw' in result['msg'] and 'restored (driver io_subchannel' in result['msg']
     assert seed.driver('css', '0.0.0000') == 'io_subchannel'

@@ -63,6 +63,10 @@ class ConfigError(VfioError):
     """A configuration file cannot be read or written."""
 
 
+class InUseError(VfioError):
+    """The change would take a device from a running guest or from the host; ``force`` allows it."""
+
+
 class LockError(VfioError):
     """A host lock could not be taken in time."""
 

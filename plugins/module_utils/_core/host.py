@@ -19,6 +19,7 @@ LOCK = ('run', 'lock', 'vfio-passthrough.lock')
 AP_LOCK = ('run', 'lock', 's390apconfig.lock')  # s390-tools' own AP lock
 CIO_IGNORE = ('proc', 'cio_ignore')
 CIO_SETTLE = ('proc', 'cio_settle')
+PROC_MOUNTS = ('proc', 'mounts')
 DRIVERCTL_DIR = ('etc', 'driverctl.d')
 DRIVERCTL_BINS = (('usr', 'sbin', 'driverctl'), ('sbin', 'driverctl'))
 OVERRIDES_SCRIPT = ('usr', 'libexec', 'vfio-passthrough', 'apply-overrides')

@@ -192,19 +192,30 @@ class MdevPlanner(object):
         return self.plan.add(MdevChange(self.plan, uuid, before, running, want_def, want_running, work, view))
 
 
-def plan_mdevs(host, requests, exclusive=False, validate=True, locks=None):
+def plan_mdevs(host, requests, exclusive=False, validate=True, locks=None, exclusive_parent=None, allow_empty=False):
     """A plan for many devices; with ``exclusive``, other devices of the named parents go away.
+
+    An empty list with ``exclusive`` would take every device of a parent: it is refused unless
+    ``allow_empty``, and then applies to ``exclusive_parent`` (a template that came out empty must
+    never stop a guest's device by surprise).
 
     With ``validate``, the whole system after the change is checked first and a change that
     conflicts with another device or the host is refused (ConflictError lists every conflict).
     On a host with an AP bus, s390-tools' AP lock is held: its ap-check callout expects it.
     """
+    if exclusive and not requests:
+        if not allow_empty:
+            raise InvalidArgument('devices is empty and exclusive is true: that would stop and undefine every mdev of '
+                                  'the parent; set allow_empty: true if that is meant', field='devices')
+        if exclusive_parent is None:
+            raise InvalidArgument('an empty devices list with exclusive and allow_empty needs parent: the parent '
+                                  'whose every mdev goes away', field='parent')
     if locks is not None and APBus(host).exists:
         locks.need(AP_LOCK)
     snapshot = Snapshot(host)
     try:
         planner = MdevPlanner(snapshot)
-        _plan_all(planner, requests, exclusive)
+        _plan_all(planner, requests, exclusive, exclusive_parent)
         if validate:
             _validate(planner)
         return planner.plan
@@ -224,12 +235,12 @@ def _resolve(planner, requests):
     return seen
 
 
-def _plan_all(planner, requests, exclusive):
+def _plan_all(planner, requests, exclusive, exclusive_parent=None):
     snap = planner.snap
     listed = _resolve(planner, requests)
     if exclusive:
         # the others go first: stopping them frees instances (a subchannel holds one vfio_ccw device)
-        parents = set(r.parent for r in requests if r.parent)
+        parents = set(r.parent for r in requests if r.parent) | set([exclusive_parent] if exclusive_parent else [])
         parents |= set(snap.defined[u].parent for u in listed if u in snap.defined)
         parents |= set(snap.running[u][0] for u in listed if u in snap.running)
         others = set(u for u, d in snap.defined.items() if d.parent in parents)

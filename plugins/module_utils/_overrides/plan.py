@@ -12,12 +12,14 @@ from collections import OrderedDict
 
 from .._ap.masks import APBus
 from .._core import names as _names
-from .._core.errors import ConfigError, InvalidArgument, NotFound
+from .._core.errors import ConfigError, InUseError, InvalidArgument, NotFound
 from .._core.host import AP_LOCK
 from .._core.plan import Change, Plan
 from .._sysfs.device import Bus
+from .._mdev import sysfs as _mdev
 from .._sysfs.kmod import load_driver
 from . import boot as _boot
+from . import inuse
 from .binder import NONE, DeviceBinder
 from .store import OverrideStore, driverctl_installed
 
@@ -28,7 +30,7 @@ class OverrideRequest(object):
     """One device's desired override, validated."""
 
     def __init__(self, bus, device, driver=None, state='present', persistent=True, probe=True,
-                 timeout=DEFAULT_TIMEOUT):
+                 timeout=DEFAULT_TIMEOUT, force=False):
         self.bus = _names.bus_name(bus)
         self.device = _names.device_name(self.bus, device)
         if state not in ('present', 'absent'):
@@ -45,6 +47,7 @@ class OverrideRequest(object):
         self.persistent = bool(persistent)
         self.probe = bool(probe)
         self.timeout = timeout
+        self.force = bool(force)
 
 
 def device_state(device, store):
@@ -53,8 +56,30 @@ def device_state(device, store):
                         ('persisted', store.get(device.bus.name, device.name))])
 
 
-def plan_device(host, store, req):
-    """The change one request needs, or a change without actions when none is needed."""
+def check_unbind(dev, req, children, warnings):
+    """Refuse (or, with ``force``, warn about) an unbind that takes the device from a guest or the host.
+
+    Returns what the unbind takes, for the report.
+    """
+    taken = inuse.users(dev.host, dev, children)
+    if not taken:
+        return []
+    what = '; '.join(taken)
+    if not req.force:
+        raise InUseError('%s: unbinding %s would take it from its users: %s; stop them first, or set force: true '
+                         'to take it knowingly' % (dev, dev.driver, what), device=dev.name, path=dev.display('driver'),
+                         value=req.driver, users=taken)
+    warnings.append('forced: unbinding %s from %s took %s' % (dev, dev.driver, what))
+    return taken
+
+
+def plan_device(host, store, req, children=None, warnings=None):
+    """The change one request needs, or a change without actions when none is needed.
+
+    ``children`` maps parent names to their running mdevs; ``warnings`` collects what ``force`` took.
+    """
+    children = {} if children is None else children
+    warnings = [] if warnings is None else warnings
     bus = Bus(host, req.bus).require()
     dev = bus.device(req.device).require()
     if not dev.supports_override:
@@ -72,10 +97,15 @@ def plan_device(host, store, req):
     before = device_state(dev, store)
     after = OrderedDict(before)
     actions = []
+    taken = []
     binder = DeviceBinder(host, dev, req, before)
     if req.state == 'present':
         want = None if req.driver == NONE else req.driver
+        refusal = inuse.qdio(dev) if want == 'vfio_ccw' and before['driver'] != want else None
+        if refusal and not req.force:
+            raise InUseError('%s; nothing was unbound' % refusal, device=dev.name, value=req.driver)
         if req.probe and before['driver'] not in (None, want):
+            taken = check_unbind(dev, req, children, warnings)
             actions.append('unbind from %s' % before['driver'])
         if before['override'] != req.driver:
             actions.append('set driver_override to %s' % req.driver)
@@ -92,6 +122,7 @@ def plan_device(host, store, req):
     else:
         if before['override'] is not None:
             if req.probe and before['driver'] == before['override']:
+                taken = check_unbind(dev, req, children, warnings)
                 actions.append('unbind from %s' % before['driver'])
                 after['driver'] = None
             actions.append('clear driver_override')
@@ -122,7 +153,10 @@ def plan_device(host, store, req):
             store.put(req.bus, req.device, before['persisted'])
 
     def describe(applied):
-        return OrderedDict([('bus', req.bus), ('device', req.device)] + list(after.items()))
+        out = OrderedDict([('bus', req.bus), ('device', req.device)] + list(after.items()))
+        if taken:
+            out['taken'] = taken
+        return out
 
     return Change('%s/%s' % (req.bus, req.device), before, after, actions, apply, undo, describe)
 
@@ -150,13 +184,14 @@ def plan_overrides(host, requests, locks=None):
         locks.need(AP_LOCK)
     store = OverrideStore(host)
     plan = OverridePlan(host)
+    children = inuse.running_children(_mdev.running(host)) if requests else {}
     seen = set()
     for req in requests:
         key = (req.bus, req.device)
         if key in seen:
             raise InvalidArgument('%s device %s is listed twice' % key, device=req.device)
         seen.add(key)
-        plan.add(plan_device(host, store, req))
+        plan.add(plan_device(host, store, req, children, plan.warnings))
     if any(r.persistent and r.state == 'present' for r in requests) and not driverctl_installed(host):
         missing = _boot.boot_files_missing(host)
         if missing:

@@ -30,7 +30,7 @@ def test_apply_binds_and_persists(seed):
 
 
 def test_failed_bind_restores_previous_driver(seed):
-    plan = plan_overrides(Host(), [OverrideRequest('css', '0.0.0000', 'vfio_ccw')])
+    plan = plan_overrides(Host(), [OverrideRequest('css', '0.0.0000', 'vfio_ccw', force=True)])
     with pytest.raises(BindError) as exc:
         plan.apply()
     assert 'did not bind to vfio_ccw' in exc.value.msg
@@ -42,7 +42,7 @@ def test_failed_bind_restores_previous_driver(seed):
 
 def test_failure_undoes_earlier_devices(seed):
     plan = plan_overrides(Host(), [OverrideRequest('css', '0.0.0313', 'vfio_ccw'),
-                                   OverrideRequest('css', '0.0.0000', 'vfio_ccw')])
+                                   OverrideRequest('css', '0.0.0000', 'vfio_ccw', force=True)])
     with pytest.raises(BindError) as exc:
         plan.apply()
     assert 'undone: css/0.0.0313' in exc.value.msg
@@ -78,7 +78,7 @@ def test_inventory_reports_driver_override_and_persisted(x86):
 
 def test_each_write_is_undone_exactly_once(seed):
     plan = plan_overrides(Host(), [OverrideRequest('css', '0.0.0313', 'vfio_ccw'),
-                                   OverrideRequest('css', '0.0.0000', 'vfio_ccw')])
+                                   OverrideRequest('css', '0.0.0000', 'vfio_ccw', force=True)])
     with pytest.raises(BindError):
         plan.apply()
     overrides = [(w['path'].split('/')[-2], w['value'].rstrip('\n')) for w in seed.writes() if w['path'].endswith('driver_override')]

@@ -1,0 +1,71 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to vfio.passthrough
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What unbinding a device would take from a guest or from the host, found before anything is written.
+
+Unbinding the parent of a running mdev destroys the guest's device; unbinding a PCI device
+whose network interface is up, or whose disk is mounted, takes it from the host. These are
+found here so that a plan can refuse them (or, with ``force``, say what was taken from whom).
+"""
+
+import os
+
+from .._core.host import PROC_MOUNTS
+from .._sysfs import attr as _attr
+
+QDIO_CUTYPE = '1731/'  # OSA-Express, HiperSockets and FCP: QDIO control units, which vfio_ccw refuses
+
+
+def running_children(running):
+    """``{parent name: [(uuid, mdev type)]}`` from ``_mdev.sysfs.running()``."""
+    out = {}
+    for uuid, (parent, mdev_type) in sorted(running.items()):
+        out.setdefault(parent, []).append((uuid, mdev_type))
+    return out
+
+
+def users(host, dev, children):
+    """What the device's current driver serves: running mdevs, interfaces that are up, mounted disks."""
+    found = ['running mdev %s (%s)' % child for child in children.get(dev.name, [])]
+    if dev.bus.name == 'pci':
+        found += _interfaces_up(dev) + _mounted_disks(host, dev)
+    return found
+
+
+def qdio(dev):
+    """For a css subchannel of a QDIO device, a sentence saying so; else None."""
+    if dev.bus.name != 'css':
+        return None
+    busid = dev.attr('dev_busid')
+    cutype = _attr.read(dev.host.bus('ccw', 'devices', busid, 'cutype')) if busid else None
+    if cutype and cutype.startswith(QDIO_CUTYPE):
+        return '%s is the subchannel of QDIO device %s (control unit %s), which vfio_ccw cannot take' % (
+            dev, busid, cutype)
+    return None
+
+
+def _interfaces_up(dev):
+    try:
+        names = sorted(os.listdir(dev.path('net')))
+    except OSError:
+        return []
+    return ['network interface %s (up)' % name for name in names
+            if _attr.read(dev.path('net', name, 'operstate')) == 'up']
+
+
+def _mounted_disks(host, dev):
+    here = os.path.realpath(dev.path())
+    try:
+        blocks = os.listdir(host.sys('class', 'block'))
+    except OSError:
+        return []
+    mine = [b for b in blocks if os.path.realpath(host.sys('class', 'block', b)).startswith(here + os.sep)]
+    if not mine:
+        return []
+    mounts = _attr.read(host.path(*PROC_MOUNTS), '') or ''
+    found = []
+    for line in mounts.splitlines():
+        fields = line.split()
+        if len(fields) > 1 and fields[0].startswith('/dev/') and fields[0][5:] in mine:
+            found.append('%s mounted on %s' % (fields[0], fields[1]))
+    return found
