@@ -42,14 +42,25 @@ class PidLock(object):
         self.timeout = timeout
         self.held = False
 
-    def __enter__(self):
+    def _claim(self):
+        """Write this process's PID to a temporary file beside the lock (a full or read-only /run fails here)."""
         directory = os.path.dirname(self.path)
-        if not os.path.isdir(directory):
-            os.makedirs(directory, 0o755)
-        pid = os.getpid()
-        tmp = '%s.%d.%d' % (self.path, pid, int(time.time() * 1000) % 100000)
-        with open(tmp, 'w') as f:
-            f.write('%d\n' % pid)
+        tmp = '%s.%d.%d' % (self.path, os.getpid(), int(time.time() * 1000) % 100000)
+        try:
+            if not os.path.isdir(directory):
+                os.makedirs(directory, 0o755)
+            with open(tmp, 'w') as f:
+                f.write('%d\n' % os.getpid())
+        except OSError as exc:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            raise LockError('cannot take the lock %s: writing %s failed: %s (%s)' % (
+                self.display, os.path.dirname(self.display), E.errorcode.get(exc.errno, exc.errno), exc.strerror),
+                path=self.display, errno=exc.errno)
+        return tmp
+
+    def __enter__(self):
+        tmp = self._claim()
         try:
             deadline = time.time() + self.timeout
             pause = 0.05

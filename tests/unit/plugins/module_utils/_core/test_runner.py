@@ -73,3 +73,14 @@ def test_errors_become_fail_json(tmp_path, monkeypatch):
     with pytest.raises(Done):
         run_info(module, lambda host: {'n': 1})
     assert module.result == {'n': 1, 'changed': False}
+
+
+def test_a_run_directory_that_cannot_be_written_is_a_clear_failure(tmp_path, monkeypatch):
+    monkeypatch.setenv('VFIO_PASSTHROUGH_ROOT', str(tmp_path))
+    (tmp_path / 'run').write_text('not a directory')  # as a full or read-only /run fails: no traceback
+    module = FakeModule()
+    with pytest.raises(Done):
+        run_plan(module, one_change_plan([], [], str(tmp_path)))
+    assert module.result['failed'] and module.result['msg'].startswith(
+        'cannot take the lock /run/lock/vfio-passthrough.lock: writing /run/lock failed:')
+    assert module.result['errno'] in ('ENOTDIR', 'EEXIST')
