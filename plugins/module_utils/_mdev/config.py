@@ -190,6 +190,9 @@ class ConfigStore(object):
         """Write a definition atomically (mode 0644, no symlink followed)."""
         self.all()
         path = self.path(definition.parent, definition.uuid)
+        if os.path.islink(self.dir):  # the parent's directory is checked by write_atomic, this one here
+            shown = self.host.display(self.dir)
+            raise ConfigError('%s is a symbolic link; nothing is written through it' % shown, path=shown)
         try:
             _fileio.write_atomic(path, definition.text(), 0o644, self.host.display(path))
         except ConfigError:

@@ -1,0 +1,77 @@
+"""list_mdevs merges running and defined mdevs of the seed host; summary_line prints one as mdevctl does."""
+
+import pytest
+
+from ansible_collections.vfio.passthrough.plugins.module_utils._core.errors import InvalidArgument
+from ansible_collections.vfio.passthrough.plugins.module_utils._core.host import Host
+from ansible_collections.vfio.passthrough.plugins.module_utils._mdev.config import ConfigStore, Definition
+from ansible_collections.vfio.passthrough.plugins.module_utils._mdev.inventory import list_mdevs, summary_line
+
+RUNNING = '11111111-1111-4111-8111-111111111111'
+BOTH = '22222222-2222-4222-8222-222222222222'
+DEFINED = '33333333-3333-4333-8333-333333333333'
+AP_TYPE = 'vfio_ap-passthrough'
+CREATE = 'sys/devices/vfio_ap/matrix/mdev_supported_types/vfio_ap-passthrough/create'
+
+
+def entry(uuid, start, attrs, defined, active):
+    return {'uuid': uuid, 'parent': 'matrix', 'mdev_type': AP_TYPE, 'start': start, 'attrs': attrs,
+            'defined': defined, 'active': active}
+
+
+@pytest.fixture
+def three(seed):
+    """One mdev running only, one defined and running, one defined only."""
+    store = ConfigStore(Host())
+    store.write(Definition(BOTH, 'matrix', AP_TYPE, 'auto', [('assign_adapter', '5'), ('assign_domain', '4')]))
+    store.write(Definition(DEFINED, 'matrix', AP_TYPE))
+    seed.write(RUNNING, CREATE)
+    seed.write(BOTH, CREATE)
+    return seed
+
+
+def test_running_and_defined_devices_are_merged_per_uuid(three):
+    devices, types, problems = list_mdevs(Host())
+    assert devices == [
+        entry(RUNNING, None, [], False, True),
+        entry(BOTH, 'auto', [{'assign_adapter': '5'}, {'assign_domain': '4'}], True, True),
+        entry(DEFINED, 'manual', [], True, False),
+    ]
+    assert types == {'matrix': {AP_TYPE: {'name': 'VFIO AP Passthrough Device', 'device_api': 'vfio-ap',
+                                          'available_instances': 65534, 'description': None}}}
+    assert problems == []
+
+
+def test_filters_by_uuid_parent_and_type(three):
+    devices, _types, _problems = list_mdevs(Host(), uuid=BOTH.upper())
+    assert [d['uuid'] for d in devices] == [BOTH]
+    devices, types, _problems = list_mdevs(Host(), parent='0.0.0313')
+    assert devices == [] and types == {}
+    devices, types, _problems = list_mdevs(Host(), parent='matrix', mdev_type='vfio_ccw-io')
+    assert devices == [] and types == {}
+
+
+def test_unreadable_definitions_are_reported_as_problems(tmp_path):
+    host = Host(str(tmp_path))
+    store = ConfigStore(host)
+    store.write(Definition(DEFINED, 'matrix', AP_TYPE))
+    with open(store.path('matrix', DEFINED), 'w') as f:
+        f.write('{')
+    devices, types, problems = list_mdevs(host)
+    assert devices == [] and types == {}
+    assert [(p['uuid'], p['path']) for p in problems] == [(DEFINED, '/etc/mdevctl.d/matrix/' + DEFINED)]
+
+
+def test_filters_are_validated_before_anything_is_read(tmp_path):
+    with pytest.raises(InvalidArgument):
+        list_mdevs(Host(str(tmp_path)), uuid='not-a-uuid')
+    with pytest.raises(InvalidArgument):
+        list_mdevs(Host(str(tmp_path)), parent='../matrix')
+
+
+def test_summary_line_shows_start_state_and_attribute_count():
+    assert summary_line(entry(BOTH, 'auto', [{'assign_adapter': '5'}, {'assign_domain': '4'}], True, True)) == \
+        BOTH + ' matrix vfio_ap-passthrough auto (defined, active) 2 attrs'
+    assert summary_line(entry(DEFINED, 'manual', [{'assign_adapter': '5'}], True, False)) == \
+        DEFINED + ' matrix vfio_ap-passthrough manual (defined) 1 attr'
+    assert summary_line(entry(RUNNING, None, [], False, True)) == RUNNING + ' matrix vfio_ap-passthrough - (active)'
