@@ -33,8 +33,12 @@ def read_matrix(host, uuid, dirs=None):
     key = ('ap_matrix', uuid)
     if key not in dirs.memo:
         where = dirs.device_dirs.get(uuid)
-        dirs.memo[key] = _parse_matrix(host, uuid, lambda name: dirs.read(where, os.path.join(uuid, name))
-                                      if where else _attr.read(_mdev.device_path(host, uuid, name)))
+
+        def get(name):
+            if where:
+                return dirs.read(where, os.path.join(uuid, name))
+            return _attr.read(_mdev.device_path(host, uuid, name))
+        dirs.memo[key] = _parse_matrix(host, uuid, get)
     return dirs.memo[key]
 
 

@@ -41,4 +41,4 @@ def test_every_typed_error_is_a_vfio_error_a_module_can_catch_once(name):
     cls = getattr(errors, name)
     with pytest.raises(VfioError) as exc:
         raise cls('refused', path='/etc/x')
-    assert type(exc.value) is cls and exc.value.result() == {'msg': 'refused', 'path': '/etc/x'}
+    assert exc.value.__class__ is cls and exc.value.result() == {'msg': 'refused', 'path': '/etc/x'}

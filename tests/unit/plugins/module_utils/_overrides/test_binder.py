@@ -11,11 +11,12 @@ from ansible_collections.vfio.passthrough.plugins.module_utils._sysfs.device imp
 DEFAULT = {'driver': 'io_subchannel', 'override': None}
 
 
-def binder(name, driver=None, state='present', probe=True, before=DEFAULT):
+def binder(name, driver=None, state='present', probe=True, before=None):
+    """A DeviceBinder of a css device, with the state it had before (io_subchannel, no override)."""
     host = Host()
     dev = Bus(host, 'css').device(name)
     return DeviceBinder(host, dev, OverrideRequest('css', name, driver, state=state, probe=probe, timeout=1),
-                        dict(before))
+                        dict(before or DEFAULT))
 
 
 def written(seed):
