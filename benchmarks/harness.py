@@ -22,7 +22,7 @@ BIN = os.path.dirname(PYTHON)
 SIMHOST = os.path.join(REPO, 'tests', 'simhost', 'simhost.py')
 MEASURE = os.path.join(HERE, 'measure.py')
 
-# Mounted inside ``unshare -m``: what conftest.run_peer does for the interchangeability tests.
+# Mounted inside ``unshare -m``: what support.peers.run_peer does for the interchangeability tests.
 NAMESPACE = (
     'set -e; mount --make-rprivate /; mount --bind "$1/sys" /sys; '
     'for d in driverctl.d mdevctl.d; do mkdir -p "$1/etc/$d" /etc/$d; mount --bind "$1/etc/$d" /etc/$d; done; '

@@ -15,7 +15,7 @@ import sys
 import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(os.path.dirname(HERE), 'tests', 'reliability'))
+sys.path.insert(0, os.path.join(os.path.dirname(HERE), 'tests'))
 
 import harness  # noqa: E402  (after the path set-up)
 
@@ -30,7 +30,7 @@ def main():
     p.add_argument('--min', type=float, default=0.01, help='hide frames under this many seconds')
     a = p.parse_args()
     from pyinstrument import Profiler
-    from inprocess import run_module
+    from support.inprocess import run_module
     args = json.loads(a.args)
     if a.converge:
         import bench_converge

@@ -3,7 +3,8 @@
 import os
 import subprocess
 
-from conftest import REPO, VENV_BIN, ansible_env
+from support.ansible_run import ansible_env
+from support.paths import REPO, VENV_BIN
 
 
 def test_demo_playbook(seed):

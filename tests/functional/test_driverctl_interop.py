@@ -7,7 +7,7 @@ import shutil
 
 import pytest
 
-from conftest import run_peer
+from support.peers import run_peer
 
 DRIVERCTL = shutil.which('driverctl') or '/usr/sbin/driverctl'
 

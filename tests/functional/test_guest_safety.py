@@ -65,3 +65,76 @@ def test_a_qdio_subchannel_is_refused_before_anything_is_unbound(seed, module):
     refused = module('driver_override', bus='css', device='0.0.0000', driver='vfio_ccw')
     assert refused['failed'] and 'QDIO device 0.0.f500' in refused['msg'] and 'nothing was unbound' in refused['msg']
     assert seed.writes() == [] and seed.driver('css', '0.0.0000') == 'io_subchannel'
+
+
+AP2 = '5ea6c8d9-52c5-4a37-9d0b-dd5e7b6d2b9c'
+HAND = '3f1b2c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d'
+CREATE = 'sys/devices/vfio_ap/matrix/mdev_supported_types/vfio_ap-passthrough/create'
+
+
+def matrix(seed, uuid):
+    """The running device's matrix as the kernel shows it."""
+    return seed.read('sys/bus/mdev/devices', uuid, 'matrix').split()
+
+
+def two_guests(module):
+    """Guest A with 05.0004, guest B with 05.0042, both running."""
+    assert module('mdev', devices=[{'uuid': AP, 'attrs': GUEST},
+                                   {'uuid': AP2, 'attrs': [{'assign_adapter': '5'}, {'assign_domain': '0x42'}]}],
+                  **MATRIX)['changed']
+
+
+def hand_made(seed, uuid, adapter, domain):
+    """A running vfio_ap device created by hand (echo to create, assign_*), with no definition."""
+    seed.write(uuid, CREATE)
+    seed.write(adapter, 'sys/bus/mdev/devices', uuid, 'assign_adapter')
+    seed.write(domain, 'sys/bus/mdev/devices', uuid, 'assign_domain')
+
+
+def test_two_running_guests_swap_domains_live(seed, module):
+    two_guests(module)
+    result = module('mdev', live=True, devices=[
+        {'uuid': AP, 'attrs': [{'assign_adapter': '5'}, {'assign_domain': '0x42'}]},
+        {'uuid': AP2, 'attrs': GUEST}], **MATRIX)
+    assert result['changed'] and not result.get('failed'), result.get('msg')
+    assert matrix(seed, AP) == ['05.0042'] and matrix(seed, AP2) == ['05.0004']
+    assert [d['uuid'] for d in result['devices']] == [AP, AP2]
+
+
+def test_a_swap_that_fails_half_way_puts_both_guests_back_exactly(seed, module):
+    two_guests(module)
+    result = module('mdev', live=True, validate=False, devices=[
+        # 03.0010 is the host's (apmask and aqmask): the kernel refuses domain 0x10 after A has taken 0x42
+        {'uuid': AP, 'attrs': [{'assign_adapter': '5'}, {'assign_adapter': '3'}, {'assign_domain': '0x42'},
+                               {'assign_domain': '0x10'}]},
+        {'uuid': AP2, 'attrs': GUEST}], **MATRIX)
+    assert result['failed'] and 'EADDRNOTAVAIL' in result['msg'], result
+    assert matrix(seed, AP) == ['05.0004'] and matrix(seed, AP2) == ['05.0042']
+    assert '0x42' in seed.read('etc/mdevctl.d/matrix', AP2) and '"4"' in seed.read('etc/mdevctl.d/matrix', AP)
+
+
+def test_an_undone_stop_brings_the_device_back_with_its_matrix(seed, module):
+    hand_made(seed, HAND, '5', '0xab')
+    result = module('mdev', exclusive=True, validate=False, devices=[
+        {'uuid': AP, 'attrs': [{'assign_adapter': '3'}, {'assign_domain': '0x10'}]}], **MATRIX)  # the host's 03.0010
+    assert result['failed'] and 'undone' in result['msg'], result
+    assert matrix(seed, HAND) == ['05.00ab']  # stopped by exclusive, then started again as it ran
+
+
+def test_defining_a_hand_made_device_keeps_what_it_runs(seed, module):
+    hand_made(seed, HAND, '5', '0xab')
+    seed.clear_log()
+    result = module('mdev', uuid=HAND, state='defined', live=True)
+    assert result['changed'] and not result.get('failed'), result.get('msg')
+    assert result['devices'][0]['attrs'] == [{'assign_adapter': '0x5'}, {'assign_domain': '0xab'}]
+    assert [w for w in seed.writes() if '/sys/' in w['path']] == []  # the running device is not touched
+    assert matrix(seed, HAND) == ['05.00ab']
+    assert not module('mdev', uuid=HAND, state='defined', live=True)['changed']
+
+
+def test_a_transient_device_without_uuid_is_found_again(seed, module):
+    args = dict(attrs=GUEST, persistent=False, **MATRIX)
+    first = module('mdev', **args)
+    assert first['changed']
+    again = module('mdev', **args)
+    assert not again['changed'] and again['uuid'] == first['uuid']

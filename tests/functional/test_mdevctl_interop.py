@@ -7,7 +7,7 @@ import shutil
 
 import pytest
 
-from conftest import run_peer
+from support.peers import run_peer
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason='unshare -m needs root')
 

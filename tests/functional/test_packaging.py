@@ -4,7 +4,8 @@ import os
 import subprocess
 import tarfile
 
-from conftest import REPO, VENV_BIN, ansible_env
+from support.ansible_run import ansible_env
+from support.paths import REPO, VENV_BIN
 
 UNWANTED = ('.venv/', '__pycache__', '.pytest_cache', '.kernel-lab', '.ansible/', 'collections/ansible_collections',
             'benchmarks/', 'tests/output', '.git/', '.ci/')

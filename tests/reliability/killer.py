@@ -13,8 +13,8 @@ import os
 import signal
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from inprocess import run_module  # noqa: E402
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # tests/, run as a script
+from support.inprocess import run_module  # noqa: E402
 
 STEPS = ('write', 'fsync', 'rename', 'replace', 'link', 'unlink', 'symlink', 'mkdir')
 

@@ -3,12 +3,11 @@
 import json
 import os
 import subprocess
-import sys
 
 import yaml
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from conftest import REPO, VENV_BIN, ansible_env  # noqa: E402
+from support.ansible_run import ansible_env
+from support.paths import REPO, VENV_BIN
 
 UUIDS = ['%08x-0000-4000-8000-00000000%04x' % (0xaaaa0000 + i, i) for i in range(16)]
 

@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from conftest import run_peer
+from support.peers import run_peer
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
                                 'simhost', 'scenarios'))
