@@ -11,7 +11,7 @@ import stat
 
 import mfusepy as fuse
 
-from kernel import Attr, Dir, Link
+from simkernel import Attr, Dir, Link
 
 SYSFS_SIZE = 4096
 

@@ -67,10 +67,10 @@ def prepare(root, scenario):
 def cmd_serve(args):
     """Run the FUSE server in the foreground (start runs this in the background)."""
     sys.path.insert(0, HERE)
-    import kernel
+    import simkernel
     import fusefs
     scenario = load_scenario(args.scenario, args.set)
-    k = kernel.load(scenario, os.path.join(state_dir(args.root), 'writes.jsonl'))
+    k = simkernel.load(scenario, os.path.join(state_dir(args.root), 'writes.jsonl'))
     # A large host is a million objects; the cyclic collector would scan them all again and again
     # while serving (seconds of stalls per thousand reads). What the scenario built stays alive anyway.
     gc.collect()

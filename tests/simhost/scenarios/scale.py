@@ -8,10 +8,16 @@ their behaviour is the one the functional suite checks; only the counts differ.
 
 import json
 import os
+import sys
 
 import yaml
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+SIMHOST = os.path.dirname(HERE)
+if SIMHOST not in sys.path:
+    sys.path.append(SIMHOST)  # imported by the tests from scenarios/ alone: the AP limits come from simkernel
+
+from simkernel.ap import AP_MASK_BITS, AP_MAX_ID  # noqa: E402  (after the path set-up)
 
 DEFAULTS = {
     'parents': 64,      # N mdev parents (mtty-like class devices)
@@ -20,8 +26,8 @@ DEFAULTS = {
     'defined': 500,     # L definitions in /etc/mdevctl.d, not running
     'pci': 500,         # PCI devices (a driver each, in IOMMU groups of their own)
     'overrides': 500,   # of which this many have driver_override=vfio-pci and are bound to it
-    'adapters': 256,    # AP adapters (cards) ...
-    'domains': 256,     # ... each with this many domains: adapters x domains queue devices
+    'adapters': AP_MASK_BITS,  # AP adapters (cards) ...
+    'domains': AP_MASK_BITS,   # ... each with this many domains: adapters x domains queue devices
     'reserve': 1,       # 1: apmask and aqmask all zeros, every queue reserved for vfio_ap
     'ap_active': 0,     # running vfio_ap mdevs, each with one adapter and ap_per domains, no APQN twice
     'ap_per': 64,
@@ -35,11 +41,13 @@ def uuid_of(kind, index):
 
 
 def _load(name):
+    """One of the YAML scenarios, parsed."""
     with open(os.path.join(HERE, name + '.yaml')) as f:
         return yaml.safe_load(f)
 
 
 def _json(mdev_type, start, attrs):
+    """An mdevctl definition file's text."""
     # mdevctl's layout: serde_json's pretty printer indents by two spaces, as json.dumps(indent=2) does
     return json.dumps({'mdev_type': mdev_type, 'start': start, 'attrs': attrs}, indent=2)
 
@@ -58,8 +66,8 @@ def generate(**params):
         known = ', '.join(sorted(DEFAULTS))
         raise ValueError('unknown scale parameters: %s (known: %s)' % (', '.join(sorted(unknown)), known))
     p = dict(DEFAULTS, **dict((k, int(v)) for k, v in params.items()))
-    if not 1 <= p['adapters'] <= 256 or not 1 <= p['domains'] <= 256:
-        raise ValueError('adapters and domains go from 1 to 256')
+    if not 1 <= p['adapters'] <= AP_MASK_BITS or not 1 <= p['domains'] <= AP_MASK_BITS:
+        raise ValueError('adapters and domains go from 1 to %d' % AP_MASK_BITS)
     seed, x86 = _load('seed'), _load('x86')
     files, mdevs = {}, []
     types = dict(('mtty-%d' % (i + 1), {'name': '%d port serial' % (i + 1), 'device_api': 'vfio-pci', 'units': i + 1})
@@ -96,7 +104,7 @@ def generate(**params):
             dev.update(override='vfio-pci', driver='vfio-pci')
         pci.append(dev)
     ap_bus = seed['buses']['ap']
-    everything = list(range(256)) if p['reserve'] else []
+    everything = list(range(AP_MASK_BITS)) if p['reserve'] else []
     return {
         'description': 'A large host: %(parents)d mdev parents of %(types)d types, %(active)d running and '
                        '%(defined)d defined mdevs, %(pci)d PCI devices (%(overrides)d overridden), '
@@ -107,7 +115,7 @@ def generate(**params):
             'matrix': seed['buses']['matrix'],
             'mdev': {'drivers': seed['buses']['mdev']['drivers'] + x86['buses']['mdev']['drivers']},
         },
-        'ap': {'max_adapter_id': 255, 'max_domain_id': 255, 'domains': list(range(p['domains'])),
+        'ap': {'max_adapter_id': AP_MAX_ID, 'max_domain_id': AP_MAX_ID, 'domains': list(range(p['domains'])),
                'freed_adapters': everything, 'freed_domains': everything,
                'cards': dict((a, {'attrs': {'hwtype': 13, 'raw_hwtype': 13, 'type': 'CEX7C', 'online': 1,
                                             'config': 1}}) for a in range(p['adapters']))},

@@ -1,0 +1,218 @@
+"""The mdev core of the simulated kernel: parents, types and mediated devices.
+
+A device becomes a parent when a driver with the ``mdev_parent`` effect binds it (or at start, a
+scenario's class parent); its types share one pool of instances. ``create`` and ``remove`` make
+and delete mdevs, each in a vfio-noiommu IOMMU group of its own.
+"""
+
+import errno as E
+import re
+import uuid as uuidlib
+
+from .core import EFFECTS, Device, as_int, build_step, fail, handles, reads
+from .tree import Link
+
+UUID_LEN = 36
+
+
+class MdevParent(object):
+    """A device registered with the mdev core, with its types and shared pool."""
+
+    def __init__(self, device, types, pool, mdev_driver, exhausted='EUSERS'):
+        self.device = device
+        self.exhausted = exhausted
+        self.types = {}
+        self.pool = pool
+        self.mdev_driver = mdev_driver
+        self.name = device.name
+        for type_id, spec in types.items():
+            self.types[type_id] = MdevType(self, type_id, spec)
+
+    def available(self, mtype):
+        """Instances of ``mtype`` that can still be created."""
+        used = sum(t.units * len(t.mdevs) for t in self.types.values())
+        return (self.pool - used) // mtype.units
+
+
+class MdevType(object):
+    """An mdev type of a parent."""
+
+    def __init__(self, parent, type_id, spec):
+        self.parent = parent
+        self.id = type_id
+        self.spec = spec
+        self.units = spec.get('units', 1)
+        self.mdevs = {}
+
+    @property
+    def path(self):
+        """The type directory under the parent."""
+        return '%s/mdev_supported_types/%s' % (self.parent.device.path, self.id)
+
+
+class Mdev(object):
+    """A mediated device."""
+
+    def __init__(self, mtype, uuid):
+        self.type = mtype
+        self.uuid = uuid
+        self.path = '%s/%s' % (mtype.parent.device.path, uuid)
+        # The vfio_ap matrix (ap.py); any mdev has one so that the AP checks need not ask the type.
+        self.assigned = {'adapter': set(), 'domain': set(), 'control_domain': set()}
+
+
+@build_step('start')
+def setup(kernel, scenario):
+    """Create /sys/class/mdev_bus and the mdev core's state."""
+    kernel.parents = {}  # parent device name -> MdevParent
+    kernel.mdevs = {}  # uuid -> Mdev: a uuid is unique over every parent
+    kernel.iommu_groups = 0  # vfio-noiommu groups made so far; the next takes the next number
+    kernel.tree.mkdir('/sys/class/mdev_bus')
+
+
+@build_step('devices')
+def add_class_parents(kernel, scenario):
+    """Register the scenario's class devices (mtty and the like) as parents."""
+    for spec in scenario.get('class_parents') or []:
+        dev = Device(None, spec['name'], '/sys/devices/' + spec['path'], spec)
+        kernel.device_files(dev)
+        register_parent(kernel, dev, spec['mdev_types'], spec.get('mdev_pool'), spec.get('mdev_driver'),
+                        spec.get('exhausted_errno'))
+
+
+@build_step('load')
+def start_mdevs(kernel, scenario):
+    """Create the scenario's running mdevs."""
+    for spec in scenario.get('mdevs') or []:
+        start_mdev(kernel, spec)
+
+
+def register_parent(kernel, dev, types, pool, mdev_driver, exhausted=None):
+    """Register ``dev`` with the mdev core (``mdev_supported_types``, class link)."""
+    parent = MdevParent(dev, types, pool or 1, mdev_driver, exhausted or 'EUSERS')
+    dev.mdev_parent = parent
+    kernel.parents[dev.name] = parent
+    t = kernel.tree
+    for mtype in parent.types.values():
+        spec = mtype.spec
+        t.attr(mtype.path + '/name', '%s\n' % spec.get('name', mtype.id))
+        t.attr(mtype.path + '/device_api', '%s\n' % spec['device_api'])
+        if spec.get('description'):
+            t.attr(mtype.path + '/description', '%s\n' % spec['description'])
+        t.attr(mtype.path + '/available_instances', '', 0o444, 'available_instances', mtype)
+        t.attr(mtype.path + '/create', '', 0o200, 'create', mtype)
+        t.mkdir(mtype.path + '/devices')
+    t.link('/sys/class/mdev_bus/' + dev.name, dev.path)
+    refresh_available(kernel, parent)
+    return parent
+
+
+def unregister_parent(kernel, dev):
+    """Remove a parent and every mdev it has, as mdev_unregister_parent does."""
+    parent = dev.mdev_parent
+    for mtype in parent.types.values():
+        for mdev in list(mtype.mdevs.values()):
+            remove_mdev(kernel, mdev)
+    kernel.tree.remove(dev.path + '/mdev_supported_types')
+    kernel.tree.remove('/sys/class/mdev_bus/' + dev.name)
+    kernel.parents.pop(dev.name, None)
+    dev.mdev_parent = None
+
+
+def refresh_available(kernel, parent):
+    """Recompute ``available_instances`` of every type of ``parent``."""
+    for mtype in parent.types.values():
+        kernel.tree.get(mtype.path + '/available_instances').value = '%d\n' % parent.available(mtype)
+
+
+def create_mdev(kernel, mtype, uuid):
+    """Create an mdev of ``mtype`` named ``uuid`` with its links and attributes."""
+    parent = mtype.parent
+    mdev = Mdev(mtype, uuid)
+    mtype.mdevs[uuid] = mdev
+    kernel.mdevs[uuid] = mdev
+    t = kernel.tree
+    t.mkdir(mdev.path)
+    t.attr(mdev.path + '/remove', '', 0o200, 'remove', mdev)
+    t.attr(mdev.path + '/uevent', 'MDEV_TYPE=%s\n' % mtype.id, 0o644, 'noop', mdev)
+    t.link(mdev.path + '/mdev_type', mtype.path)
+    t.link(mdev.path + '/subsystem', '/sys/bus/mdev')
+    t.link('%s/devices/%s' % (mtype.path, uuid), mdev.path)
+    t.link('/sys/bus/mdev/devices/' + uuid, mdev.path)
+    if parent.mdev_driver:
+        t.link(mdev.path + '/driver', '/sys/bus/mdev/drivers/' + parent.mdev_driver)
+    kernel.iommu_groups += 1
+    group = 'vfio-noiommu-%d' % kernel.iommu_groups
+    t.mkdir('/sys/kernel/iommu_groups/%s/devices' % group)
+    t.link(mdev.path + '/iommu_group', '/sys/kernel/iommu_groups/' + group)
+    for name, spec in (mtype.spec.get('device_attrs') or {}).items():
+        mode = int(str(spec.get('mode', '0444')), 8)
+        handler = spec.get('handler')
+        t.attr('%s/%s' % (mdev.path, name), spec.get('value', ''), mode, handler, mdev)
+    refresh_available(kernel, parent)
+    return mdev
+
+
+def start_mdev(kernel, spec):
+    """Create a scenario's running mdev (``uuid``, ``parent``, ``type``, vfio_ap ``matrix``) unlogged."""
+    mdev = create_mdev(kernel, kernel.parents[spec['parent']].types[spec['type']], spec['uuid'])
+    for kind, values in (spec.get('matrix') or {}).items():
+        mdev.assigned[kind].update(values)
+    return mdev
+
+
+def remove_mdev(kernel, mdev):
+    """Remove an mdev and its links, freeing its instance."""
+    t = kernel.tree
+    group = t.get(mdev.path + '/iommu_group')
+    if isinstance(group, Link):
+        t.remove(group.target)
+    t.remove(mdev.path)
+    t.remove('%s/devices/%s' % (mdev.type.path, mdev.uuid))
+    t.remove('/sys/bus/mdev/devices/' + mdev.uuid)
+    mdev.type.mdevs.pop(mdev.uuid, None)
+    kernel.mdevs.pop(mdev.uuid, None)
+    refresh_available(kernel, mdev.type.parent)
+
+
+@handles('create')
+def h_create(kernel, mtype, node, data):
+    """mdev create: 36-37 bytes, a valid UUID not used on any parent, an instance left."""
+    if not UUID_LEN <= len(data) <= UUID_LEN + 1:
+        fail(E.EINVAL)
+    text = data[:UUID_LEN]
+    if not re.match(r'^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$', text):
+        fail(E.EINVAL)
+    uuid = str(uuidlib.UUID(text))
+    if uuid in kernel.mdevs:
+        fail(E.EEXIST)
+    if mtype.parent.available(mtype) < 1:
+        fail(getattr(E, mtype.parent.exhausted))  # core-counted parents EUSERS; mtty counts itself: ENOSPC
+    create_mdev(kernel, mtype, uuid)
+
+
+@handles('remove')
+def h_remove(kernel, mdev, node, data):
+    """mdev remove: a base-0 number, nonzero removes."""
+    if as_int(data):
+        remove_mdev(kernel, mdev)
+
+
+@reads('available_instances')
+def r_available(kernel, node):
+    """available_instances of a type."""
+    return '%d\n' % node.owner.parent.available(node.owner)
+
+
+def e_parent_on(kernel, dev, drv):
+    """Register the bound device as an mdev parent with the driver's types."""
+    register_parent(kernel, dev, drv.mdev_types, drv.mdev_pool, drv.mdev_driver)
+
+
+def e_parent_off(kernel, dev, drv):
+    """Unregister the mdev parent (removing its mdevs)."""
+    if dev.mdev_parent:
+        unregister_parent(kernel, dev)
+
+
+EFFECTS['mdev_parent'] = (e_parent_on, e_parent_off)
