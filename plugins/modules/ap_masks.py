@@ -118,6 +118,7 @@ actions:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.vfio.passthrough.plugins.module_utils._core.argspec import host_options
 from ansible_collections.vfio.passthrough.plugins.module_utils._ap.plan import MaskRequest, plan_masks
 from ansible_collections.vfio.passthrough.plugins.module_utils._core.runner import run_plan
 
@@ -126,6 +127,7 @@ def main():
     """Plan the masks, apply unless in check mode, report them."""
     module = AnsibleModule(
         argument_spec=dict(
+            host_options(),
             adapters=dict(type='list', elements='raw'),
             domains=dict(type='list', elements='raw'),
             state=dict(type='str', choices=['present', 'absent'], default='present'),

@@ -78,13 +78,15 @@ devices:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.vfio.passthrough.plugins.module_utils._core.argspec import host_options
 from ansible_collections.vfio.passthrough.plugins.module_utils._ccw.info import resolve
 from ansible_collections.vfio.passthrough.plugins.module_utils._core.runner import run_info
 
 
 def main():
     """Resolve each device number and report it."""
-    module = AnsibleModule(argument_spec=dict(devices=dict(type='list', elements='str', required=True)),
+    module = AnsibleModule(argument_spec=dict(host_options(changing=False),
+                                              devices=dict(type='list', elements='str', required=True)),
                            supports_check_mode=True)
     run_info(module, lambda host: {'devices': resolve(host, module.params['devices'])})
 

@@ -53,6 +53,7 @@ devices:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.vfio.passthrough.plugins.module_utils._core.argspec import host_options
 from ansible_collections.vfio.passthrough.plugins.module_utils._ccw.cio_ignore import plan_cio_ignore
 from ansible_collections.vfio.passthrough.plugins.module_utils._core.runner import run_plan
 
@@ -60,7 +61,7 @@ from ansible_collections.vfio.passthrough.plugins.module_utils._core.runner impo
 def main():
     """Plan the cio_ignore change, apply unless in check mode, report it."""
     module = AnsibleModule(
-        argument_spec=dict(devices=dict(type='list', elements='str', required=True),
+        argument_spec=dict(host_options(), devices=dict(type='list', elements='str', required=True),
                            state=dict(type='str', choices=['present', 'absent'], default='absent')),
         supports_check_mode=True,
     )

@@ -29,6 +29,7 @@ options:
     default: pci
   device:
     description:
+      - Quote PCI addresses in YAML, as in C('0000:01:00.0'); unquoted, YAML reads C(0000:01:00.0) as the number 60.0.
       - The device, in the bus's canonical form or a short one, for example C(0000:01:00.0) or C(01:00.0) on
         C(pci), C(0.0.0313) (a subchannel) on C(css), C(05.0004) (a queue) on C(ap).
       - Exactly one of I(device) and I(devices) is required.
@@ -64,6 +65,10 @@ options:
       - Without it the task refuses, before anything is written, to unbind a device that is the parent of a running
         mdev (a guest's vfio-ccw device, a vGPU), a PCI device whose network interface is up or whose disk is
         mounted, and to hand a QDIO subchannel (an OSA or FCP device, which vfio_ccw cannot take) to vfio_ccw.
+      - A subchannel whose ccw device is online (a DASD) is unbound from io_subchannel only after the device was set
+        offline; the kernel refuses that (EBUSY) while the host uses it, and then the task fails and leaves
+        everything as it was. If a later step fails, the device is bound again and set online again. With I(force)
+        the device is unbound without being set offline.
       - With it the result says what was taken from whom (I(taken), and a warning).
     type: bool
     default: false
@@ -122,18 +127,18 @@ EXAMPLES = r'''
   vfio.passthrough.driver_override:
     driver: vfio-pci
     devices:
-      - device: 0000:01:00.0
-      - device: 0000:01:00.1
+      - device: '0000:01:00.0'
+      - device: '0000:01:00.1'
 
 - name: Keep a NIC unbound until the next boot (no driver matches "none")
   vfio.passthrough.driver_override:
-    device: 00:02.0
+    device: '00:02.0'
     driver: none
     persistent: false
 
 - name: Give a device back to its default driver and forget the override
   vfio.passthrough.driver_override:
-    device: 0000:01:00.0
+    device: '0000:01:00.0'
     state: absent
 '''
 
@@ -187,7 +192,7 @@ boot_apply:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.vfio.passthrough.plugins.module_utils._core.argspec import entry_options
+from ansible_collections.vfio.passthrough.plugins.module_utils._core.argspec import entry_options, host_options
 from ansible_collections.vfio.passthrough.plugins.module_utils._core.runner import run_plan
 from ansible_collections.vfio.passthrough.plugins.module_utils._overrides.plan import OverrideRequest, plan_overrides
 
@@ -219,7 +224,7 @@ def main():
     spec['devices'] = dict(type='list', elements='dict',
                            options=entry_options(spec, ('device',) + ENTRY_KEYS, required=('device',)))
     module = AnsibleModule(
-        argument_spec=spec,
+        argument_spec=dict(spec, **host_options()),
         mutually_exclusive=[('device', 'devices')],
         required_one_of=[('device', 'devices')],
         supports_check_mode=True,

@@ -11,6 +11,8 @@ description:
   - Reports what C(driverctl list-devices), C(list-overrides) and C(list-persisted) report, for one or more buses.
     That is every device that has a C(driver_override) attribute with its bound driver, its current override and
     the override persisted in C(/etc/driverctl.d).
+  - A file of C(/etc/driverctl.d) that cannot be read (a symbolic link, not UTF-8 text, a name that is not UTF-8) is
+    reported in C(problems), never fatal; every other file and device is listed as usual.
 author:
   - vfio.passthrough contributors (@vfio-passthrough)
 options:
@@ -22,7 +24,7 @@ options:
     elements: str
   devices:
     description:
-      - Only these devices (any accepted form, for example C(01:00.0) or C(0.0.0313)).
+      - Only these devices (any accepted form, for example C(01:00.0) or C(0.0.0313)); quote PCI addresses in YAML.
     type: list
     elements: str
   overrides_only:
@@ -72,7 +74,7 @@ devices:
     device:
       description: The device.
       type: str
-      sample: 0000:01:00.0
+      sample: '0000:01:00.0'
     driver:
       description: The bound driver, or null when unbound.
       type: str
@@ -113,18 +115,43 @@ persisted:
       description: The persisted driver.
       type: str
       sample: vfio_ccw
+problems:
+  description: Files of /etc/driverctl.d that could not be read, with the reason; they are not in C(persisted).
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    bus:
+      description: The bus the file name gives, null when C(/etc/driverctl.d) itself cannot be listed.
+      type: str
+      sample: css
+    device:
+      description: The device the file name gives (bytes that are not UTF-8 shown as C(\xNN)), null when
+        C(/etc/driverctl.d) itself cannot be listed.
+      type: str
+      sample: 0.0.0313
+    path:
+      description: The file, as on the host (bytes that are not UTF-8 shown as C(\xNN)).
+      type: str
+      sample: /etc/driverctl.d/css-0.0.0313
+    msg:
+      description: Why it cannot be read, naming the file.
+      type: str
+      sample: /etc/driverctl.d/css-0.0.0313 is not a regular file; it is left alone
 '''
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.vfio.passthrough.plugins.module_utils._core.argspec import host_options
 from ansible_collections.vfio.passthrough.plugins.module_utils._core.runner import run_info
-from ansible_collections.vfio.passthrough.plugins.module_utils._overrides.info import list_overrides
+from ansible_collections.vfio.passthrough.plugins.module_utils._overrides.info import read_overrides
 
 
 def main():
     """Read the devices and persisted overrides and report them."""
     module = AnsibleModule(
         argument_spec=dict(
+            host_options(changing=False),
             bus=dict(type='list', elements='str'),
             devices=dict(type='list', elements='str'),
             overrides_only=dict(type='bool', default=False),
@@ -134,12 +161,12 @@ def main():
     p = module.params
 
     def collect(host):
-        devices, persisted = list_overrides(host, p['bus'], p['devices'])
+        devices, persisted, problems = read_overrides(host, p['bus'], p['devices'])
         if p['overrides_only']:
             devices = [d for d in devices if d['override'] is not None]
         summary = ['%s %s %s%s' % (d['bus'], d['device'], d['driver'] or '(none)',
                                    ' [*]' if d['override'] is not None else '') for d in devices]
-        return {'summary': summary, 'devices': devices, 'persisted': persisted}
+        return {'summary': summary, 'devices': devices, 'persisted': persisted, 'problems': problems}
 
     run_info(module, collect)
 

@@ -227,7 +227,10 @@ EXAMPLES = r'''
 
 RETURN = r'''
 uuid:
-  description: The UUID of the device (generated when the task gave none). With I(devices), the first device's.
+  description:
+    - The UUID of the device (generated when the task gave none). With I(devices), the first device's.
+    - In check mode a UUID that the run would generate is not previewed - it is null, and the actions name it
+      C(<new uuid>).
   returned: when at least one device was handled
   type: str
   sample: 7e270a25-e163-4922-af60-757fc8ed48c6
@@ -288,7 +291,7 @@ callouts:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.vfio.passthrough.plugins.module_utils._core.argspec import entry_options
+from ansible_collections.vfio.passthrough.plugins.module_utils._core.argspec import entry_options, host_options
 from ansible_collections.vfio.passthrough.plugins.module_utils._core.runner import run_plan
 from ansible_collections.vfio.passthrough.plugins.module_utils._mdev.plan import plan_mdevs
 from ansible_collections.vfio.passthrough.plugins.module_utils._mdev.request import STATES, MdevRequest
@@ -335,7 +338,7 @@ def main():
     )
     spec['devices'] = dict(type='list', elements='dict', options=entry_options(spec, ENTRY))
     module = AnsibleModule(
-        argument_spec=spec,
+        argument_spec=dict(spec, **host_options()),
         mutually_exclusive=[('devices', 'uuid'), ('devices', 'attrs'), ('devices', 'attrs_add'),
                             ('devices', 'attrs_delete_index'), ('devices', 'matrix'), ('attrs', 'matrix')],
         required_if=[('exclusive', True, ('devices',))],

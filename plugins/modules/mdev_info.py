@@ -10,8 +10,10 @@ version_added: 0.1.0
 description:
   - Everything C(mdevctl list), C(list -d), C(list -v), C(--dumpjson) and C(types) show, as data. Active devices
     (C(/sys/bus/mdev/devices)) and definitions (C(/etc/mdevctl.d)) are merged per UUID.
-  - Definition files that cannot be read (invalid JSON, a directory or link in the way) are reported in
-    C(problems), never fatal.
+  - Definition files that cannot be read (invalid or too deeply nested JSON, not UTF-8 text, a directory or link in
+    the way, a parent directory whose name is not UTF-8) are reported in C(problems), never fatal; the other
+    definitions are listed as usual. Bytes of a name that are not UTF-8 are shown as C(\xNN).
+  - M(vfio.passthrough.mdev) with C(state=absent) and the UUID removes such a file.
 author:
   - vfio.passthrough contributors (@vfio-passthrough)
 options:
@@ -96,16 +98,35 @@ types:
   sample: {matrix: {vfio_ap-passthrough: {name: VFIO AP Passthrough Device, device_api: vfio-ap,
            available_instances: 65536, description: null}}}
 problems:
-  description: Definition files that could not be read, with the reason.
+  description: Definition files (or directories of them) that could not be read, with the reason.
   returned: always
   type: list
   elements: dict
   sample: [{uuid: 7e270a25-e163-4922-af60-757fc8ed48c6, parent: 0.0.0313,
             path: /etc/mdevctl.d/0.0.0313/7e270a25-e163-4922-af60-757fc8ed48c6, msg: "... is not valid JSON"}]
+  contains:
+    uuid:
+      description: The UUID the file is named after, null for a directory that cannot be listed.
+      type: str
+      sample: 7e270a25-e163-4922-af60-757fc8ed48c6
+    parent:
+      description: The parent directory's name (bytes that are not UTF-8 shown as C(\xNN)), null for
+        C(/etc/mdevctl.d) itself.
+      type: str
+      sample: 0.0.0313
+    path:
+      description: The file or directory, as on the host (bytes that are not UTF-8 shown as C(\xNN)).
+      type: str
+      sample: /etc/mdevctl.d/0.0.0313/7e270a25-e163-4922-af60-757fc8ed48c6
+    msg:
+      description: Why it cannot be read, naming the path.
+      type: str
+      sample: "/etc/mdevctl.d/0.0.0313/7e270a25-e163-4922-af60-757fc8ed48c6 is not valid JSON: ..."
 '''
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.vfio.passthrough.plugins.module_utils._core.argspec import host_options
 from ansible_collections.vfio.passthrough.plugins.module_utils._core.runner import run_info
 from ansible_collections.vfio.passthrough.plugins.module_utils._mdev.inventory import list_mdevs, summary_line
 
@@ -113,7 +134,7 @@ from ansible_collections.vfio.passthrough.plugins.module_utils._mdev.inventory i
 def main():
     """Read devices, definitions and types; report them."""
     module = AnsibleModule(
-        argument_spec=dict(uuid=dict(type='str'), parent=dict(type='str'),
+        argument_spec=dict(host_options(changing=False), uuid=dict(type='str'), parent=dict(type='str'),
                            type=dict(type='str', aliases=['mdev_type'])),
         supports_check_mode=True,
     )

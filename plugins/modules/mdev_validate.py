@@ -16,11 +16,17 @@ description:
     of a type that can run than the parent holds (a second vfio-ccw device on one subchannel).
   - mdevctl checks none of this before a device starts; M(vfio.passthrough.mdev) runs the same checks before
     every change.
+  - A definition file the collection cannot read (invalid or too deeply nested JSON, not UTF-8, a symbolic link,
+    a directory whose name is not UTF-8) may still be read and autostarted by mdevctl, so it cannot be checked. Such
+    files are counted in C(unknown) and listed in C(problems), and the host is then not C(valid); C(valid) is
+    true only when there is no conflict and no unknown definition.
 author:
   - vfio.passthrough contributors (@vfio-passthrough)
 options:
   fail_on_conflict:
-    description: Fail the task when there is a conflict (so a play stops on an unclean host).
+    description:
+      - Fail the task when the host is not C(valid) (so a play stops on an unclean host), that is when there is a
+        conflict or a definition that cannot be checked (C(unknown)).
     type: bool
     default: false
 extends_documentation_fragment:
@@ -40,11 +46,18 @@ EXAMPLES = r'''
 - ansible.builtin.debug:
     msg: "{{ check.conflicts | map(attribute='msg') | list }}"
   when: not check.valid
+
+- name: Definitions that could not be checked (fix or remove each file)
+  ansible.builtin.debug:
+    msg: "{{ check.problems | map(attribute='msg') | list }}"
+  when: check.unknown > 0
 '''
 
 RETURN = r'''
 valid:
-  description: True when there is no conflict.
+  description:
+    - True when there is no conflict and no unknown definition (C(unknown) is 0). A definition that cannot be
+      read is never counted as valid.
   returned: always
   type: bool
 conflicts:
@@ -77,26 +90,56 @@ devices_checked:
   returned: always
   type: int
   sample: 3
+unknown:
+  description:
+    - How many definition files (or directories of them) could not be read, and so could not be checked. mdevctl
+      may still read and autostart what they define.
+  returned: always
+  type: int
+  sample: 0
+problems:
+  description:
+    - The definition files counted in C(unknown), as M(vfio.passthrough.mdev_info) reports them in its own
+      C(problems) - C(uuid) (null for a directory that cannot be listed), C(parent), C(path) (as on the host,
+      bytes that are not UTF-8 shown as C(\xNN)) and C(msg), why it cannot be read, naming the path.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{uuid: 7e270a25-e163-4922-af60-757fc8ed48c6, parent: 0.0.0313,
+            path: /etc/mdevctl.d/0.0.0313/7e270a25-e163-4922-af60-757fc8ed48c6,
+            msg: "/etc/mdevctl.d/0.0.0313/7e270a25-e163-4922-af60-757fc8ed48c6 is not a regular file; it is left alone"}]
 '''
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.vfio.passthrough.plugins.module_utils._core.argspec import host_options
 from ansible_collections.vfio.passthrough.plugins.module_utils._core.runner import run_info
-from ansible_collections.vfio.passthrough.plugins.module_utils._mdev.conflicts import find_conflicts, read_system
+from ansible_collections.vfio.passthrough.plugins.module_utils._mdev.conflicts import check_host
+
+
+def failure(conflicts, unknown):
+    """The message of fail_on_conflict: every conflict, then every definition that could not be checked."""
+    parts = []
+    if conflicts:
+        parts.append('%d conflict(s): %s' % (len(conflicts), '; '.join(c['msg'] for c in conflicts)))
+    if unknown:
+        parts.append('%d definition(s) that cannot be checked: %s' % (len(unknown),
+                                                                      '; '.join(p['msg'] for p in unknown)))
+    return '; '.join(parts)
 
 
 def main():
-    """Read the whole system and report its conflicts."""
-    module = AnsibleModule(argument_spec=dict(fail_on_conflict=dict(type='bool', default=False)),
+    """Read the whole system and report its conflicts and the definitions it could not check."""
+    module = AnsibleModule(argument_spec=dict(host_options(changing=False),
+                                              fail_on_conflict=dict(type='bool', default=False)),
                            supports_check_mode=True)
 
     def collect(host):
-        system = read_system(host)
-        conflicts = find_conflicts(system)
-        result = {'valid': not conflicts, 'conflicts': conflicts, 'devices_checked': len(system.devices)}
-        if conflicts and module.params['fail_on_conflict']:
-            module.fail_json(msg='%d conflict(s): %s' % (len(conflicts), '; '.join(c['msg'] for c in conflicts)),
-                             **result)
+        system, conflicts, unknown = check_host(host)
+        result = {'valid': not conflicts and not unknown, 'conflicts': conflicts, 'unknown': len(unknown),
+                  'problems': unknown, 'devices_checked': len(system.devices)}
+        if not result['valid'] and module.params['fail_on_conflict']:
+            module.fail_json(msg=failure(conflicts, unknown), **result)
         return result
 
     run_info(module, collect)

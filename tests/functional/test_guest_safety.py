@@ -138,3 +138,34 @@ def test_a_transient_device_without_uuid_is_found_again(seed, module):
     assert first['changed']
     again = module('mdev', **args)
     assert not again['changed'] and again['uuid'] == first['uuid']
+
+
+def test_an_online_dasd_is_set_offline_before_its_subchannel_is_unbound(sim_factory, module):
+    sim = sim_factory('dasd')
+    result = module('driver_override', bus='css', device='0.0.0321', driver='vfio_ccw')
+    assert result['changed'] and result['devices'][0]['actions'][:2] == [
+        'set ccw device 0.0.2d01 offline', 'unbind from io_subchannel'], result
+    assert [w['path'] for w in sim.writes()][:2] == ['/sys/devices/css0/0.0.0321/0.0.2d01/online',
+                                                     '/sys/bus/css/drivers/io_subchannel/unbind']
+    assert sim.driver('css', '0.0.0321') == 'vfio_ccw'
+
+
+def test_a_dasd_the_host_uses_is_not_taken(sim_factory, module):
+    sim = sim_factory('dasd')
+    refused = module('driver_override', bus='css', device='0.0.0320', driver='vfio_ccw')
+    assert refused['failed'] and 'ccw device 0.0.2d00 is in use by the host' in refused['msg'], refused
+    assert refused['errno'] == 'EBUSY' and 'previous state was restored' in refused['msg']
+    assert sim.driver('css', '0.0.0320') == 'io_subchannel'
+    assert sim.read('sys/bus/ccw/devices/0.0.2d00/online') == '1'
+    assert not os.path.exists(sim.path('etc/driverctl.d/css-0.0.0320'))
+    # the vfio_ccw role goes through the same path: the host keeps its disk there too
+    forced = module('driver_override', bus='css', device='0.0.0320', driver='vfio_ccw', force=True)
+    assert forced['changed'] and forced['devices'][0]['taken'] == ['ccw device 0.0.2d00 (online)']
+
+
+def test_a_failed_bind_brings_the_dasd_back_online(sim_factory, module):
+    sim = sim_factory('dasd')
+    result = module('driver_override', bus='css', device='0.0.0322', driver='vfio_ccw')
+    assert result['failed'] and 'did not bind to vfio_ccw' in result['msg'], result
+    assert sim.driver('css', '0.0.0322') == 'io_subchannel'
+    assert sim.read('sys/bus/ccw/devices/0.0.2d02/online') == '1'  # it comes back offline: set online again

@@ -4,10 +4,12 @@ import os
 import subprocess
 import tarfile
 
+import yaml
+
 from support.ansible_run import ansible_env
 from support.paths import REPO, VENV_BIN
 
-UNWANTED = ('.venv/', '__pycache__', '.pytest_cache', '.kernel-lab', '.ansible/', 'collections/ansible_collections',
+UNWANTED = ('.hypothesis', '.venv/', '__pycache__', '.pytest_cache', '.kernel-lab', '.ansible/', 'collections/ansible_collections',
             'benchmarks/', 'tests/output', '.git/', '.ci/')
 
 
@@ -20,11 +22,16 @@ def test_build_install_and_run_the_demo_from_the_installed_copy(seed, tmp_path):
     built = run(os.path.join(VENV_BIN, 'ansible-galaxy'), 'collection', 'build', '--output-path', str(tmp_path), REPO)
     assert built.returncode == 0, built.stdout
     (artifact,) = [p for p in os.listdir(str(tmp_path)) if p.endswith('.tar.gz')]
-    assert artifact == 'vfio-passthrough-0.1.0.tar.gz'
+    with open(os.path.join(REPO, 'galaxy.yml')) as f:
+        version = yaml.safe_load(f)['version']
+    assert artifact == 'vfio-passthrough-%s.tar.gz' % version
+    assert version != '0.1.0'  # released: the unreleased changelog fragments belong to the next version
     with tarfile.open(str(tmp_path / artifact)) as tar:
         names = tar.getnames()
     assert 'plugins/modules/mdev.py' in names and 'roles/vfio_ap/tasks/main.yml' in names
     assert 'meta/execution-environment.yml' in names and 'docs/examples/demo.yml' in names
+    assert 'LICENSES/GPL-3.0-or-later.txt' in names and 'COPYING' in names
+    assert [n for n in names if n in ('ansible.cfg', 'pytest.ini', 'test-requirements.txt')] == []
     assert [n for n in names if any(u in n + '/' for u in UNWANTED)] == []
     dest = tmp_path / 'installed'
     installed = run(os.path.join(VENV_BIN, 'ansible-galaxy'), 'collection', 'install', '--force', '-p', str(dest),

@@ -79,7 +79,7 @@ add() {
         grep -qE "/(${n}|${n//_/-})\.ko$" "$KM/modules.builtin" 2>/dev/null && return 0
         die "kernel module $1 not found in $KPKG"
     fi
-    mkdir -p "$RM/$(dirname "${f#$KM/}")"; cp "$f" "$RM/${f#$KM/}"
+    mkdir -p "$RM/$(dirname "${f#"$KM"/}")"; cp "$f" "$RM/${f#"$KM"/}"
     for d in $(strings "$f" | sed -n 's/^depends=//p' | tr ',' ' '); do add "$d"; done
     LOAD+=("$n")
 }

@@ -75,7 +75,8 @@ def run_with_check_twin(name, args, run):
     """``run(name, args)`` (the real module call), preceded by its check-mode twin where it may change things.
 
     The twin runs in-process with the ``_ansible_check_mode`` flag Ansible passes: it must write
-    nothing and predict the same ``changed`` as the real run. Modules that only read have no twin.
+    nothing and predict the same ``changed`` and the same actions as the real run. Modules that
+    only read have no twin.
     """
     root = os.environ.get('VFIO_PASSTHROUGH_ROOT')
     twin = None
@@ -89,4 +90,13 @@ def run_with_check_twin(name, args, run):
         assert not twin.get('failed'), 'check mode failed where the run did not: %s' % twin.get('msg')
         assert twin['changed'] == result['changed'], 'check mode predicted changed=%s for %s %r' % (
             twin['changed'], name, args)
+        assert actions(twin) == actions(result), 'check mode predicted other actions for %s %r: %r, not %r' % (
+            name, args, actions(twin), actions(result))
     return result
+
+
+def actions(result):
+    """What a module result says it did (or would do): its top-level and per-device actions."""
+    devices = result.get('devices')
+    per_device = [d.get('actions') for d in devices if isinstance(d, dict)] if isinstance(devices, list) else []
+    return result.get('actions'), per_device

@@ -17,3 +17,15 @@ def entry_options(spec, keys, required=()):
             option['required'] = True
         out[key] = option
     return out
+
+
+def host_options(changing=True):
+    """The options every module takes about the host: ``root`` and, for changing modules, ``lock_timeout``.
+
+    ``root`` has no default here: an unset root falls back to ``VFIO_PASSTHROUGH_ROOT``, then ``/``
+    (``_core.host.Host``), so that an AWX job or a chroot shows it in the task when it is given.
+    """
+    out = {'root': {'type': 'path'}}
+    if changing:
+        out['lock_timeout'] = {'type': 'int', 'default': 300}
+    return out

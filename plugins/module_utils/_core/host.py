@@ -11,6 +11,8 @@ other file of the collection spells out ``/sys``.
 
 import os
 
+from .names import printable
+
 ROOT_ENV = 'VFIO_PASSTHROUGH_ROOT'
 
 # Every file and directory the collection reads or writes outside /sys, relative to the root.
@@ -60,10 +62,10 @@ class Host(object):
         return self.path('proc', *parts)
 
     def display(self, path):
-        """``path`` as it is on the host (without the root), for messages."""
-        if self.is_real or not path.startswith(self.root + os.sep):
-            return path
-        return path[len(self.root):]
+        """``path`` as it is on the host (without the root), printable, for messages and results."""
+        if not self.is_real and path.startswith(self.root + os.sep):
+            path = path[len(self.root):]
+        return printable(path)
 
     def __repr__(self):
         return 'Host(%r)' % self.root

@@ -20,6 +20,7 @@ _ATTR = re.compile(r'^[a-z0-9_]{1,64}$')
 _PCI = re.compile(r'^(?:([0-9a-f]{1,8}):)?([0-9a-f]{1,2}):([0-9a-f]{1,2})\.([0-7])$')
 _CSS = re.compile(r'^(?:(?:0x)?([0-9a-f]{1,2})\.([0-3])\.)?(?:0x)?([0-9a-f]{1,4})$')
 _AP_QUEUE = re.compile(r'^([0-9a-f]{1,2})\.([0-9a-f]{1,4})$')
+_NUMBER = re.compile(r'^[0-9]+(?:\.[0-9]*)?$')
 _AP_CARD = re.compile(r'^card([0-9a-f]{1,2})$')
 
 
@@ -63,6 +64,11 @@ def safe_name(value, field='name'):
 
 def pci_address(value, field='device'):
     """``0000:00:02.0``; the short ``00:02.0`` gets domain 0000."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool) or _NUMBER.match(str(value)):
+        # YAML 1.1 reads an unquoted 0000:01:00.0 as the sexagesimal number 60.0, and 00:02.0 as 2.0
+        raise InvalidArgument('%s %r is a number, not a PCI address: YAML reads an unquoted address such as '
+                              '0000:01:00.0 as a number (60.0); quote the address ("0000:01:00.0")' % (field, value),
+                              value=str(value), field=field)
     m = _PCI.match(_text(field, value).lower())
     if not m:
         raise InvalidArgument('%s %r is not a PCI address (DDDD:BB:DD.F or BB:DD.F)' % (field, value),
@@ -119,3 +125,11 @@ def uuid(value, field='uuid'):
         raise InvalidArgument('%s %r is not a UUID such as 7e270a25-e163-4922-af60-757fc8ed48c6' % (field, value),
                               value=value, field=field)
     return str(parsed)
+
+
+def printable(text):
+    """A file name or path as printable text: bytes that are not UTF-8 shown as ``\\xNN``.
+
+    ``os.listdir`` hands such bytes over as lone surrogates, which no JSON result can carry.
+    """
+    return text.encode('utf-8', 'surrogateescape').decode('utf-8', 'backslashreplace')

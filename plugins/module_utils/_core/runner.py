@@ -6,9 +6,26 @@
 Takes the AnsibleModule duck-typed, so this file imports nothing of Ansible.
 """
 
+import sys
+
 from .errors import VfioError
 from .host import Host
 from .lock import HostLocks
+
+MIN_PYTHON = (3, 6)
+
+
+def check_python(module):
+    """Fail clearly on a managed host whose Python is older than the collection supports."""
+    if sys.version_info[:2] < MIN_PYTHON:
+        module.fail_json(msg='vfio.passthrough needs Python %d.%d or later on the managed host; this is Python %s '
+                             '(%s): set ansible_python_interpreter to a newer python3 (python3.9, python3.11, ...)'
+                             % (MIN_PYTHON + (sys.version.split()[0], sys.executable)))
+
+
+def host_of(module):
+    """The host the task names (``root``), else VFIO_PASSTHROUGH_ROOT, else /."""
+    return Host(module.params.get('root'))
 
 
 def run_plan(module, plan_fn):
@@ -18,9 +35,11 @@ def run_plan(module, plan_fn):
     and those the planning asks for through ``locks.need``), so two runs see and change the host
     one after the other.
     """
+    check_python(module)
     try:
-        host = Host()
-        with HostLocks(host, enabled=not module.check_mode) as locks:
+        host = host_of(module)
+        timeout = module.params.get('lock_timeout') or 300
+        with HostLocks(host, enabled=not module.check_mode, timeout=timeout, waiting=module.warn) as locks:
             plan = plan_fn(host, locks)
             applied = plan.changed and not module.check_mode
             if applied:
@@ -38,8 +57,9 @@ def run_plan(module, plan_fn):
 
 def run_info(module, collect):
     """``collect(host)`` returns the result keys of an info module (never changed)."""
+    check_python(module)
     try:
-        result = collect(Host())
+        result = collect(host_of(module))
     except VfioError as exc:
         module.fail_json(**exc.result())
     result['changed'] = False

@@ -8,6 +8,7 @@ pretty-printed with two spaces, no trailing newline), so that either tool reads 
 other wrote. Keys mdevctl does not know are kept, after its own.
 """
 
+import errno as _errno
 import json
 import os
 from collections import OrderedDict
@@ -16,9 +17,38 @@ from .._core import fileio as _fileio
 from .._core import names as _names
 from .._core.errors import ConfigError, InvalidArgument
 from .._core.host import MDEVCTL_DIR
+from .._core.names import printable
 
 SCRIPTS_DIR = 'scripts.d'
 AUTOSTART = ('auto', 'manual')
+MAX_DEPTH = 128  # levels of JSON arrays and objects read (serde_json, mdevctl's reader, stops near there too)
+
+
+def _check_tree(obj, where):
+    """ConfigError unless ``obj`` is at most MAX_DEPTH levels deep and all its strings are text.
+
+    Walked without recursion, so that no depth of nesting can exhaust the stack here or later
+    (writing the definition back, a module's JSON result).
+    """
+    pending = [(obj, 1)]
+    while pending:
+        value, depth = pending.pop()
+        if isinstance(value, str):
+            try:
+                value.encode('utf-8')
+            except UnicodeEncodeError:
+                raise ConfigError('%s has a string with a lone surrogate escape (such as "\\udcff"), which is not '
+                                  'text' % where, path=where)
+        elif isinstance(value, (dict, list)):
+            if depth > MAX_DEPTH:
+                raise ConfigError(_too_deep(where), path=where)
+            if isinstance(value, dict):
+                pending.extend((key, depth) for key in value)
+            pending.extend((item, depth + 1) for item in (value.values() if isinstance(value, dict) else value))
+
+
+def _too_deep(where):
+    return '%s is nested too deeply: more than %d levels of JSON arrays and objects' % (where, MAX_DEPTH)
 
 
 def normalize_attrs(attrs, field='attrs'):
@@ -98,6 +128,9 @@ class Definition(object):
             obj = json.loads(text, object_pairs_hook=OrderedDict)
         except ValueError as exc:
             raise ConfigError('%s is not valid JSON: %s' % (where, exc), path=where)
+        except RecursionError:  # the parser is recursive: '[' * 100000 exhausts the stack
+            raise ConfigError(_too_deep(where), path=where)
+        _check_tree(obj, where)
         if not isinstance(obj, dict) or not isinstance(obj.get('mdev_type'), str):
             raise ConfigError('%s has no "mdev_type" string' % where, path=where)
         start = obj.get('start', 'manual')
@@ -122,47 +155,63 @@ class ConfigStore(object):
         self.names = {}
 
     def path(self, parent, uuid):
-        """The file of one definition (under the name it was found with, such as an uppercase UUID)."""
+        """The file of one definition (under the name it was found with, such as an uppercase UUID).
+
+        ``parent`` may be the printable name a problem reports for a directory whose name is not UTF-8.
+        """
         found = self.names.get(uuid)
-        name = found[1] if found and found[0] == parent else uuid
-        return os.path.join(self.dir, parent, name)
+        if found and found[0] == parent:
+            return os.path.join(self.dir, found[1])
+        return os.path.join(self.dir, parent, uuid)
 
     def display(self, parent, uuid):
-        """The file's path as on the host."""
+        """The file's path as on the host, printable."""
         return self.host.display(self.path(parent, uuid))
+
+    def _problem(self, uuid, parent, path, msg):
+        self.problems.append({'uuid': uuid, 'parent': parent, 'path': path, 'msg': msg})
+
+    def _parents(self):
+        """The names in /etc/mdevctl.d; one that cannot be listed (other than missing) is a problem."""
+        try:
+            return sorted(os.listdir(self.dir))
+        except OSError as exc:
+            if exc.errno != _errno.ENOENT:
+                shown = self.host.display(self.dir)
+                self._problem(None, None, shown, 'cannot list %s: %s' % (shown, exc.strerror))
+            return []
 
     def all(self):
         """Every readable definition, ``{uuid: Definition}``; unreadable files go to ``problems``."""
         if self._cache is not None:
             return self._cache
         found, self.problems, self.names = {}, [], {}
-        try:
-            parents = sorted(os.listdir(self.dir))
-        except OSError:
-            parents = []
-        for parent in parents:
+        for parent in self._parents():
             pdir = os.path.join(self.dir, parent)
             if parent == SCRIPTS_DIR or not os.path.isdir(pdir) or os.path.islink(pdir):
                 continue
+            shown = printable(parent)  # differs when the name is not UTF-8: no parent device has such a name
             try:
                 names = sorted(os.listdir(pdir))
             except OSError as exc:
-                self.problems.append({'uuid': None, 'parent': parent, 'path': self.host.display(pdir),
-                                      'msg': 'cannot list %s: %s' % (self.host.display(pdir), exc.strerror)})
+                where = self.host.display(pdir)
+                self._problem(None, shown, where, 'cannot list %s: %s' % (where, exc.strerror))
                 continue
             for name in names:
                 try:
                     uuid = _names.uuid(name)
                 except InvalidArgument:
                     continue  # not a definition (mdevctl ignores such files too)
-                self.names[uuid] = (parent, name)
-                where = self.display(parent, uuid)
+                self.names[uuid] = (shown, os.path.join(parent, name))
+                where = self.display(shown, uuid)
                 try:
+                    if shown != parent:
+                        raise ConfigError('%s: the directory name %s is not UTF-8, so it names no parent device'
+                                          % (where, shown), path=where)
                     text = _fileio.read_text(os.path.join(pdir, name), where)
                     found[uuid] = Definition.from_text(uuid, parent, text, where)
                 except ConfigError as exc:
-                    self.problems.append({'uuid': uuid, 'parent': parent, 'path': where, 'msg': exc.msg})
-                    continue
+                    self._problem(uuid, shown, where, exc.msg)
         self._cache = found
         return found
 
@@ -184,7 +233,7 @@ class ConfigStore(object):
             self.names.pop(uuid, None)
         else:
             self._cache[uuid] = definition.copy()
-            self.names[uuid] = (parent, os.path.basename(path))
+            self.names[uuid] = (parent, os.path.join(parent, os.path.basename(path)))
 
     def write(self, definition):
         """Write a definition atomically (mode 0644, no symlink followed)."""

@@ -5,7 +5,8 @@
 
 ``find_conflicts`` is a pure function of a ``System`` (every device, the AP masks and limits,
 the instances left) and an optional proposed change; it reads nothing. Its cost is linear in
-the number of APQNs the devices claim. ``read_system`` builds the System from a host.
+the number of APQNs the devices claim. ``read_system`` builds the System from a host;
+``check_host`` adds the definitions validation could not read.
 """
 
 from collections import Counter, OrderedDict
@@ -196,3 +197,14 @@ def read_system(host, store=None, active=None, dirs=None):
             if left is not None:
                 capacity[(name, mtype.id)] = left + running[(name, mtype.id)]
     return System(views, host_adapters, host_domains, max_a, max_d, capacity)
+
+
+def check_host(host):
+    """The whole host checked: ``(system, conflicts, unknown)``.
+
+    ``unknown`` lists the definition files that cannot be read (the ConfigStore's problems):
+    mdevctl may still read and autostart what they define, so validation cannot vouch for them.
+    """
+    store = ConfigStore(host)
+    system = read_system(host, store)
+    return system, find_conflicts(system), list(store.problems)

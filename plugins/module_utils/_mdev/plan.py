@@ -14,7 +14,7 @@ whole system before anything is applied.
 import uuid as uuidlib
 
 from .._ap.masks import APBus
-from .._ap.matrix import is_ap, read_matrix, wanted_matrix
+from .._ap.matrix import is_ap, matrix_writes, read_matrix, wanted_matrix
 from .._core.errors import ConfigError, ConflictError, InvalidArgument, NotFound
 from .._core.host import AP_LOCK
 from .._core.plan import Plan
@@ -25,7 +25,10 @@ from .callouts import Callouts
 from .config import ConfigStore, Definition, normalize_attrs
 from .conflicts import find_conflicts, read_system, view_of
 from .request import MdevRequest
-from .steps import DeviceSteps, MdevChange
+from .steps import DeviceSteps, MdevChange, matrix_attrs_of
+
+
+_DESIRED = object()  # stands for the desired definition when asking the state machine what it keeps
 
 
 class Snapshot(object):
@@ -106,6 +109,7 @@ class MdevPlanner(object):
         self.host = snapshot.host
         self.ledger = InstanceLedger(snapshot.host)
         self.plan = MdevPlan(snapshot)
+        self.releases = []  # changes that give up vfio_ap assignments, applied before all others
 
     def find_uuid(self, req):
         """The uuid a request means: its own, the one device that matches it, or a new one (None for absent)."""
@@ -115,15 +119,25 @@ class MdevPlanner(object):
         matches = [u for u, d in sorted(defined.items())
                    if (d.parent, d.mdev_type) == (req.parent, req.mdev_type) and
                    (req.attrs is None or d.attrs == req.attrs)]
-        if not matches and not req.attrs:
-            matches = [u for u, (p, t) in sorted(running.items())
-                       if (p, t) == (req.parent, req.mdev_type) and u not in defined]
+        if not matches:
+            candidates = [u for u, (p, t) in sorted(running.items())
+                          if (p, t) == (req.parent, req.mdev_type) and u not in defined]
+            # with attrs, a running device matches when it runs them: a task with persistent: false
+            # finds its own device again instead of inventing a new uuid every run
+            matches = candidates if req.attrs is None else [
+                u for u in candidates if self._runs(u, req.parent, req.mdev_type, req.attrs)]
         if len(matches) > 1:
             raise InvalidArgument('more than one mdev of type %s on parent %s matches (%s); give the uuid' % (
                 req.mdev_type, req.parent, ', '.join(matches)), field='uuid', value=', '.join(matches))
         if matches:
             return matches[0]
         return None if req.state == 'absent' else str(uuidlib.uuid4())
+
+    def _runs(self, uuid, parent, mtype, attrs):
+        """True if the running device ``uuid`` runs with ``attrs`` (as far as the host or a callout can tell)."""
+        if is_ap(mtype):
+            return read_matrix(self.host, uuid, self.snap.dirs) == wanted_matrix(attrs)
+        return self._running_attrs(uuid, parent, mtype) == attrs
 
     def add(self, req):
         """Plan one request whose uuid is resolved."""
@@ -134,10 +148,10 @@ class MdevPlanner(object):
                               path=problem['path'])
         running = self.snap.running.get(uuid)
         if problem:  # absent was asked for: the unreadable definition goes too
-            steps = ([('stop', Definition(uuid, running[0], running[1]))] if running else []) + \
-                [('purge', problem['parent'])]
+            steps = [('purge', problem['parent'])] + \
+                ([('stop', self._as_running(uuid, running, None))] if running else [])
             change = self._change(uuid, req, None, running, None, False, steps, None)
-            change.actions[-1] = 'remove unreadable %s' % problem['path']
+            change.actions[0] = 'remove unreadable %s' % problem['path']
             return change
         before = self.snap.defined.get(uuid)
         parent = req.parent or (before.parent if before else None) or (running[0] if running else None)
@@ -148,8 +162,13 @@ class MdevPlanner(object):
             raise NotFound('mdev %s is neither active nor defined; give parent and type' % uuid, value=uuid)
         self._check_identity(uuid, req, before, running, parent, mtype)
         base = before.attrs if before else []
-        if before is None and running and req.attrs is None and req.state != 'absent':
-            base = self._running_attrs(uuid, parent, mtype)
+        running_def = self._as_running(uuid, running, before) if running else None
+        defines = _state.targets(req.state, req.persistent, req.mdev_type is not None, before, running,
+                                 _DESIRED)[0] is _DESIRED
+        if before is None and running and defines and req.attrs is None:
+            # defining a device made by other means keeps what it runs (mdevctl define -u): its
+            # vfio_ap matrix as the kernel shows it, else what a callout reads
+            base = running_def.attrs if is_ap(mtype) else self._running_attrs(uuid, parent, mtype)
         desired = Definition(uuid, parent, mtype, req.autostart or (before.start if before else 'manual'),
                              req.edited_attrs(base, uuid), before.extra if before else None)
         want_def, want_running = _state.targets(req.state, req.persistent, req.mdev_type is not None, before,
@@ -158,7 +177,8 @@ class MdevPlanner(object):
         def running_differs():
             return is_ap(mtype) and read_matrix(self.host, uuid, self.snap.dirs) != wanted_matrix(desired.attrs)
 
-        steps, warnings = _state.steps(before, running, want_def, want_running, desired, req.live, running_differs)
+        steps, warnings = _state.steps(before, running, want_def, want_running, desired, req.live, running_differs,
+                                       running_def)
         self.plan.warnings.extend(warnings)
         for name, d in steps:
             if name == 'stop':
@@ -170,7 +190,37 @@ class MdevPlanner(object):
         view = None if want_def is None and not want_running else view_of(
             uuid, parent, mtype, want_running, bool(want_def and want_def.start == 'auto'), shown.attrs,
             self.host if running and want_running and not live else None, self.snap.dirs)
+        if is_ap(mtype) and ('live', desired) in steps:
+            self._release_first(uuid, req, before, desired)
         return self._change(uuid, req, before, running, want_def, want_running, steps, view)
+
+    def _release_first(self, uuid, req, before, desired):
+        """Hoist what a live vfio_ap change gives up to the front of the plan.
+
+        Swapping domains between two running guests cannot be done device by device: the first
+        assign finds the domain still held by the other. Every release (unassign) runs before any
+        assign, so no intermediate state takes from a guest what it keeps in the end.
+        """
+        current = read_matrix(self.host, uuid, self.snap.dirs)
+        if current is None or not [w for w in matrix_writes(current, wanted_matrix(desired.attrs))
+                                   if w[0].startswith('unassign_')]:
+            return
+        work = DeviceSteps(self.snap, uuid, req.force, before, [('release', desired)], self.plan.warnings)
+        change = MdevChange(self.plan, uuid, before, True, before, True, work, None)
+        change.key = '%s (release)' % uuid
+        change.entry = False
+        self.releases.append(change)
+
+    def _as_running(self, uuid, running, before):
+        """The running device as a Definition with the attrs it runs (so a stop can be undone exactly)."""
+        parent, mtype = running
+        matrix = read_matrix(self.host, uuid, self.snap.dirs) if is_ap(mtype) else None
+        if matrix is not None:
+            attrs = matrix_attrs_of(matrix)
+        else:
+            attrs = before.attrs if before is not None else []  # what other devices run is not readable
+        return Definition(uuid, parent, mtype, before.start if before else 'manual', attrs,
+                          before.extra if before else None)
 
     def _check_identity(self, uuid, req, before, running, parent, mtype):
         if running and tuple(running) != (parent, mtype):
@@ -189,7 +239,8 @@ class MdevPlanner(object):
 
     def _change(self, uuid, req, before, running, want_def, want_running, steps, view):
         work = DeviceSteps(self.snap, uuid, req.force, before, steps, self.plan.warnings)
-        return self.plan.add(MdevChange(self.plan, uuid, before, running, want_def, want_running, work, view))
+        return self.plan.add(MdevChange(self.plan, uuid, before, running, want_def, want_running, work, view,
+                                        req.generated))
 
 
 def plan_mdevs(host, requests, exclusive=False, validate=True, locks=None, exclusive_parent=None, allow_empty=False):
@@ -230,6 +281,8 @@ def _resolve(planner, requests):
         uuid = planner.find_uuid(req)
         if uuid is not None and uuid in seen:
             raise InvalidArgument('mdev %s is listed twice' % uuid, value=uuid, field='devices')
+        req.generated = req.uuid is None and uuid is not None and \
+            uuid not in planner.snap.defined and uuid not in planner.snap.running
         req.uuid = uuid
         seen.add(uuid)
     return seen
@@ -250,16 +303,21 @@ def _plan_all(planner, requests, exclusive, exclusive_parent=None):
     for req in requests:
         if req.uuid is not None:
             planner.add(req)
+    planner.plan.changes[:0] = planner.releases
 
 
 def _validate(planner):
     """Refuse the plan when the system after it has a conflict that involves a changed device."""
     plan, snap = planner.plan, planner.snap
-    proposed = dict((c.uuid, c.view) for c in plan.changes if c.actions)
+    proposed = dict((c.uuid, c.view) for c in plan.changes if c.actions and c.entry)
     if not proposed:
         return
     system = read_system(planner.host, snap.store, snap.running, snap.dirs)
     plan.conflicts = find_conflicts(system, proposed)
+    unread = [p['path'] for p in snap.store.problems if p.get('uuid') not in proposed]
+    if unread:  # mdevctl may still read and autostart them: a conflict with them cannot be ruled out
+        plan.warnings.append('%d definition(s) cannot be read, so this change was not checked against them: %s'
+                             % (len(unread), ', '.join(unread)))
     if plan.conflicts:
         raise ConflictError('refused, the change conflicts with the system: ' +
                             '; '.join(c['msg'] for c in plan.conflicts), conflicts=plan.conflicts)

@@ -41,6 +41,7 @@ class MdevRequest(object):
                 raise InvalidArgument('%s must be a non-negative integer, not %r' % (name, value), field=name)
         self.attrs_delete_index = attrs_delete_index
         self.attrs_add_index = attrs_add_index
+        self.generated = False  # set when planning gives the request a new uuid
         if self.uuid is None and (self.parent is None or self.mdev_type is None) and state != 'absent':
             raise InvalidArgument('without uuid, parent and type are required (to find the device or create one)',
                                   field='uuid')

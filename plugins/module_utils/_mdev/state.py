@@ -25,19 +25,22 @@ def targets(state, persistent, type_given, before, running, desired):
     return keep, False
 
 
-def steps(before, running, want_def, want_running, desired, live, running_differs=lambda: False):
+def steps(before, running, want_def, want_running, desired, live, running_differs=lambda: False, running_def=None):
     """``(steps, warnings)`` that take a device from (``before``, ``running``) to the targets.
 
-    ``running_differs()`` says whether the running device's own state (a vfio-ap matrix) differs
-    from ``desired``; it is asked only for a device that runs and keeps running.
+    Files come first: writing /etc is what most often fails (read-only, full), and a failure
+    there must come before a guest's device is stopped. ``running_def`` is the running device
+    as it runs (its attributes), kept with the stop step so that an undo re-creates it as it
+    was. ``running_differs()`` says whether the running device's own state (a vfio-ap matrix)
+    differs from ``desired``; it is asked only for a device that runs and keeps running.
     """
     out, warnings = [], []
-    if running and not want_running:
-        out.append(('stop', before or desired))
     if before and want_def is None:
         out.append(('undefine', before))
     if want_def is not None and want_def != before:
         out.append(('modify' if before else 'define', want_def))
+    if running and not want_running:
+        out.append(('stop', running_def or before or desired))
     if want_running and not running:
         out.append(('start', desired))
     if running and want_running:

@@ -5,19 +5,23 @@
 
 from collections import OrderedDict
 
-from .._ap.matrix import matrix_writes, read_matrix, wanted_matrix
-from .._core.errors import VfioError
+from .._ap.masks import KINDS
+from .._ap.matrix import is_ap, matrix_writes, read_matrix, wanted_matrix
+from .._core.errors import SysfsError, VfioError
 from .._core.plan import Change
 from . import sysfs as _mdev
 from .config import attrs_json
 from .state import predict
 
 
-def describe_step(name, d, store):
-    """One line of the actions list."""
+NEW_UUID = '<new uuid>'  # how actions name a uuid that is generated only when the change is applied
+
+
+def describe_step(name, d, store, generated=False):
+    """One line of the actions list (the same in check mode and in the run: a new uuid is not named)."""
     if name == 'purge':
         return 'remove unreadable definition'
-    where = store.display(d.parent, d.uuid)
+    where = store.display(d.parent, NEW_UUID if generated else d.uuid)
     return {
         'define': 'define in %s' % where,
         'modify': 'rewrite %s' % where,
@@ -26,20 +30,50 @@ def describe_step(name, d, store):
                                                 ', then %d attribute(s)' % len(d.attrs) if d.attrs else ''),
         'stop': 'stop (remove)',
         'live': 'change the running device',
+        'release': 'release what the running device gives up (unassign first)',
     }[name]
 
 
-def live_writes(host, uuid, old_attrs, new_attrs):
+def live_writes(host, uuid, old_attrs, new_attrs, release=False):
     """The writes that take a running device from ``old_attrs`` to ``new_attrs``: [(name, value)].
 
-    For vfio_ap the running matrix is read and compared with what the new attrs assign;
-    otherwise attributes that are new in the list are written in order.
+    For vfio_ap the running matrix is read and compared with what the new attrs assign (with
+    ``release``, only the ``unassign_*`` writes); otherwise attributes that are new in the list
+    are written in order.
     """
     current = read_matrix(host, uuid)
     if current is not None:
-        return matrix_writes(current, wanted_matrix(new_attrs))
-    old = list(old_attrs)
+        writes = matrix_writes(current, wanted_matrix(new_attrs))
+        return [w for w in writes if w[0].startswith('unassign_')] if release else writes
+    if release:
+        return []
+    old = list(old_attrs or [])
     return [a for a in new_attrs if a not in old]
+
+
+def matrix_attrs_of(matrix):
+    """A running vfio_ap matrix as attrs: adapters, then usage domains, then control domains."""
+    return [('assign_' + kind, '%#x' % i) for kind in KINDS for i in sorted(matrix[kind])]
+
+
+def restore_matrix(host, uuid, saved):
+    """Write a running vfio_ap device back to ``saved`` (unassign first), and check it reads back so."""
+    for attr, value in matrix_writes(read_matrix(host, uuid), saved):
+        _mdev.write_attr(host, uuid, attr, value)
+    now = read_matrix(host, uuid)
+    if now != saved:
+        raise SysfsError('mdev %s: its matrix reads %s after being put back, not %s' % (uuid, now, saved),
+                         path=host.display(_mdev.device_path(host, uuid, 'matrix')))
+
+
+def recreate(host, d):
+    """Start a device that was stopped again, with its former attrs, and check a vfio_ap matrix reads back so."""
+    _mdev.create(host, d)
+    if is_ap(d.mdev_type):
+        now, wanted = read_matrix(host, d.uuid), wanted_matrix(d.attrs)
+        if now != wanted:
+            raise SysfsError('mdev %s was started again but its matrix reads %s, not %s' % (d.uuid, now, wanted),
+                             path=host.display(_mdev.device_path(host, d.uuid, 'matrix')))
 
 
 class DeviceSteps(object):
@@ -55,19 +89,15 @@ class DeviceSteps(object):
         self.before = before
         self.steps = steps
         self.done = []
+        self.saved = {}  # step name -> the vfio_ap matrix before a live change, for its undo
 
     def _do(self, name, d):
         store, host = self.store, self.host
         if name == 'purge':
             store.remove_file(d, self.uuid)
             return
-        if name == 'live':
-            script = self.callouts.supports_live(d)
-            if script is not None:
-                self.callouts.live(script, d)
-            else:
-                for attr, value in live_writes(host, d.uuid, self.before.attrs, d.attrs):
-                    _mdev.write_attr(host, d.uuid, attr, value)
+        if name in ('live', 'release'):
+            self._live(name, d)
             return
         funcs = {
             'define': lambda: store.write(d), 'modify': lambda: store.write(d),
@@ -77,6 +107,33 @@ class DeviceSteps(object):
         warning = self.callouts.run(name, d, funcs[name], self.force)
         if warning:
             self.warnings.append(warning)
+
+    def _live(self, name, d):
+        """Change the running device: by a callout that declares live changes, else by writing attributes.
+
+        A vfio_ap device's matrix is saved first; if a write fails, the device is put back to it
+        before the error is raised (and an undo later puts it back the same way).
+        """
+        script = self.callouts.supports_live(d)
+        if script is not None:
+            if name == 'live':  # the script carries out the whole change, the release included
+                self.callouts.live(script, d)
+            return
+        saved = read_matrix(self.host, d.uuid)
+        if saved is not None:
+            self.saved[name] = saved
+        try:
+            for attr, value in live_writes(self.host, d.uuid, self.before.attrs if self.before else None, d.attrs,
+                                           release=name == 'release'):
+                _mdev.write_attr(self.host, d.uuid, attr, value)
+        except VfioError as exc:
+            if saved is not None:
+                try:
+                    restore_matrix(self.host, d.uuid, saved)
+                    exc.add_note('the running device was put back as it was')
+                except VfioError as again:
+                    exc.add_note('putting the running device back failed too: %s' % again.msg)
+            raise
 
     def apply(self):
         """Run the steps in order; if one fails, undo this device's earlier steps before raising."""
@@ -102,18 +159,21 @@ class DeviceSteps(object):
             elif name == 'start':
                 _mdev.remove(self.host, d.uuid)
             elif name == 'stop':
-                _mdev.create(self.host, d)
+                recreate(self.host, d)
+            elif name in self.saved:
+                restore_matrix(self.host, d.uuid, self.saved.pop(name))
         self.done = []
 
 
 class MdevChange(Change):
     """One mdev's change: what Change has, plus the uuid and the device as validation sees it after."""
 
-    def __init__(self, plan, uuid, before, running, want_def, want_running, work, view):
+    def __init__(self, plan, uuid, before, running, want_def, want_running, work, view, generated=False):
         super(MdevChange, self).__init__(
-            uuid, _state(before, running), _state(want_def, want_running),
-            [describe_step(name, d, work.store) for name, d in work.steps], work.apply, work.undo)
+            NEW_UUID if generated else uuid, _state(before, running), _state(want_def, want_running),
+            [describe_step(name, d, work.store, generated) for name, d in work.steps], work.apply, work.undo)
         self.uuid = uuid
+        self.generated = generated
         self.view = view  # a conflicts.DeviceView, or None when the device neither runs nor is defined after
         self._plan = plan
         self._work = work
@@ -133,7 +193,8 @@ class MdevChange(Change):
             [tuple(x) for x in (active, self._running) if x]
         parent, mtype = known[0] if known else (None, None)
         return OrderedDict([
-            ('uuid', self.uuid), ('parent', parent), ('mdev_type', mtype),
+            # check mode does not preview a random uuid that the run would not use
+            ('uuid', None if self.generated and not applied else self.uuid), ('parent', parent), ('mdev_type', mtype),
             ('start', d.start if d else None),
             ('attrs', attrs_json(shown.attrs) if shown else []),
             ('defined', d is not None), ('active', active is not None),

@@ -3,7 +3,9 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Carrying out one device's override: unbind, write ``driver_override``, probe, verify, restore."""
 
-from .._core.errors import BindError, VfioError
+import errno as E
+
+from .._core.errors import BindError, InUseError, SysfsError, VfioError
 from .._sysfs import attr as _attr
 from .._sysfs.kmod import load_driver
 from .._sysfs.uevent import UeventWatch
@@ -14,16 +16,43 @@ NONE = 'none'  # an override that matches no driver: the device stays unbound
 class DeviceBinder(object):
     """Carries out one device's override change and can put the device back."""
 
-    def __init__(self, host, device, request, before):
+    def __init__(self, host, device, request, before, offline=()):
         self.host = host
         self.device = device
         self.bus = device.bus
         self.request = request
         self.before = before
+        self.offline = list(offline)  # online ccw devices to set offline before the unbind
+        self.was_online = []
 
-    def _unbind(self):
+    def _set_offline(self):
+        """Set the ccw devices offline first: the kernel refuses (EBUSY) while the host uses one."""
+        for ccw in self.offline:
+            try:
+                ccw.write('online', '0')
+            except SysfsError as exc:
+                if exc.errno != E.EBUSY:
+                    raise
+                raise InUseError('%s is in use by the host: the kernel refuses to set it offline (EBUSY), so %s '
+                                 'was not unbound; stop what uses it (unmount it, take its interface down), or set '
+                                 'force: true' % (ccw, self.device), path=ccw.display('online'), value='0',
+                                 errno=E.EBUSY, device=self.device.name)
+            self.was_online.append(ccw)
+
+    def _set_online(self):
+        """Bring back online what _set_offline took (the ccw device appears again once io_subchannel binds)."""
+        for ccw in self.was_online:
+            with UeventWatch(self.host, 'ccw') as watch:
+                watch.wait(lambda: ccw.exists, self.request.timeout)
+            if ccw.attr('online') != '1':
+                ccw.write('online', '1')
+        self.was_online = []
+
+    def _unbind(self, release=False):
         current = self.device.driver
         if current is not None:
+            if release:
+                self._set_offline()
             _attr.write(self.bus.driver_path(current, 'unbind'), self.device.name, device=str(self.device),
                         display=self.host.display(self.bus.driver_path(current, 'unbind')))
 
@@ -42,7 +71,7 @@ class DeviceBinder(object):
             load_driver(self.host, self.bus, want)
         try:
             if req.probe and dev.driver not in (None, want):
-                self._unbind()
+                self._unbind(release=True)
             if dev.override != req.driver:
                 self._set_override(req.driver)
             if req.probe and want is not None and dev.driver is None:
@@ -63,7 +92,7 @@ class DeviceBinder(object):
         old = dev.override
         try:
             if req.probe and old is not None and dev.driver == old:
-                self._unbind()
+                self._unbind(release=True)
             if old is not None:
                 self._set_override(None)
             if req.probe and dev.driver is None:
@@ -88,6 +117,7 @@ class DeviceBinder(object):
                                     display=self.host.display(self.bus.driver_path(before['driver'], 'bind')))
                     else:
                         self._probe()
+            self._set_online()
         except VfioError as again:  # report both: the first failure and why restoring failed
             if exc is None:
                 raise

@@ -18,11 +18,19 @@ DEFAULT_BUSES = ('pci', 'css', 'ap')
 
 
 def list_overrides(host, buses=None, names=None):
+    """``(devices, persisted)`` of ``read_overrides``, for callers that need not hear of unreadable files."""
+    devices, persisted, _problems = read_overrides(host, buses, names)
+    return devices, persisted
+
+
+def read_overrides(host, buses=None, names=None):
     """Devices with a driver_override: driver, override and persisted override of each.
 
     ``buses`` defaults to those of pci, css and ap that exist; ``names`` limits the devices
-    (canonical names, any bus). Returns ``(devices, persisted)``: the device entries and
-    every persisted override, including those of devices that are not present.
+    (canonical names, any bus). Returns ``(devices, persisted, problems)``: the device entries,
+    every persisted override, including those of devices that are not present, and the files of
+    /etc/driverctl.d that cannot be read (each with its printable ``path`` and ``msg``); one such
+    file never keeps the others from being listed.
     """
     store = OverrideStore(host)
     persisted = store.all()
@@ -43,7 +51,7 @@ def list_overrides(host, buses=None, names=None):
     with ReadPass() as dirs:
         devices = _listing(host, buses, explicit, wanted, persisted, dirs)
     out = [OrderedDict([('bus', b), ('device', d), ('driver', drv)]) for (b, d), drv in sorted(persisted.items())]
-    return devices, out
+    return devices, out, store.problems
 
 
 def _listing(host, buses, explicit, wanted, persisted, dirs):

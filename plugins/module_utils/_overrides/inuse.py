@@ -12,6 +12,7 @@ import os
 
 from .._core.host import PROC_MOUNTS
 from .._sysfs import attr as _attr
+from .._sysfs.device import Bus
 
 QDIO_CUTYPE = '1731/'  # OSA-Express, HiperSockets and FCP: QDIO control units, which vfio_ccw refuses
 
@@ -28,8 +29,17 @@ def users(host, dev, children):
     """What the device's current driver serves: running mdevs, interfaces that are up, mounted disks."""
     found = ['running mdev %s (%s)' % child for child in children.get(dev.name, [])]
     if dev.bus.name == 'pci':
-        found += _interfaces_up(dev) + _mounted_disks(host, dev)
-    return found
+        found += _interfaces_up(dev)
+    return found + _mounted_disks(host, dev)
+
+
+def online_ccw(dev):
+    """The ccw device of a css subchannel while it is online (the host drives it), else None."""
+    if dev.bus.name != 'css' or dev.driver != 'io_subchannel':
+        return None
+    busid = dev.attr('dev_busid')
+    ccw = Bus(dev.host, 'ccw').device(busid) if busid else None
+    return ccw if ccw is not None and ccw.attr('online') == '1' else None
 
 
 def qdio(dev):

@@ -24,6 +24,7 @@ from .binder import NONE, DeviceBinder
 from .store import OverrideStore, driverctl_installed
 
 DEFAULT_TIMEOUT = 10
+DEFAULT_DRIVER = '(the default driver)'  # what check mode predicts where the kernel picks the driver
 
 
 class OverrideRequest(object):
@@ -73,6 +74,24 @@ def check_unbind(dev, req, children, warnings):
     return taken
 
 
+def release_ccw(dev, req, taken, warnings, actions):
+    """Plan to set a subchannel's online ccw device offline before the unbind; returns the devices.
+
+    Unbinding io_subchannel deletes the ccw device under the host's feet (a DASD it reads, the
+    network device it talks through). Setting it offline first asks the driver, which refuses
+    (EBUSY) while the host uses it; with ``force`` the unbind goes ahead and says what it took.
+    """
+    ccw = inuse.online_ccw(dev)
+    if ccw is None:
+        return []
+    if req.force:
+        taken.append('%s (online)' % ccw)
+        warnings.append('forced: unbinding %s took %s, which was online, from the host' % (dev, ccw))
+        return []
+    actions.append('set %s offline' % ccw)
+    return [ccw]
+
+
 def plan_device(host, store, req, children=None, warnings=None):
     """The change one request needs, or a change without actions when none is needed.
 
@@ -98,7 +117,7 @@ def plan_device(host, store, req, children=None, warnings=None):
     after = OrderedDict(before)
     actions = []
     taken = []
-    binder = DeviceBinder(host, dev, req, before)
+    offline = []
     if req.state == 'present':
         want = None if req.driver == NONE else req.driver
         refusal = inuse.qdio(dev) if want == 'vfio_ccw' and before['driver'] != want else None
@@ -106,6 +125,7 @@ def plan_device(host, store, req, children=None, warnings=None):
             raise InUseError('%s; nothing was unbound' % refusal, device=dev.name, value=req.driver)
         if req.probe and before['driver'] not in (None, want):
             taken = check_unbind(dev, req, children, warnings)
+            offline = release_ccw(dev, req, taken, warnings, actions)
             actions.append('unbind from %s' % before['driver'])
         if before['override'] != req.driver:
             actions.append('set driver_override to %s' % req.driver)
@@ -118,17 +138,21 @@ def plan_device(host, store, req, children=None, warnings=None):
         after['override'] = req.driver
         if req.probe:
             after['driver'] = want
+        binder = DeviceBinder(host, dev, req, before, offline)
         work = binder.set
     else:
         if before['override'] is not None:
             if req.probe and before['driver'] == before['override']:
                 taken = check_unbind(dev, req, children, warnings)
+                offline = release_ccw(dev, req, taken, warnings, actions)
                 actions.append('unbind from %s' % before['driver'])
                 after['driver'] = None
             actions.append('clear driver_override')
             if req.probe and after['driver'] is None:
                 actions.append('probe (default driver)')
+                after['driver'] = DEFAULT_DRIVER  # which one binds is the kernel's choice
         after['override'] = None
+        binder = DeviceBinder(host, dev, req, before, offline)
         work = binder.unset
     target = req.driver if req.state == 'present' else None
     if req.persistent:
@@ -145,7 +169,6 @@ def plan_device(host, store, req, children=None, warnings=None):
             except ConfigError as exc:
                 binder.restore(exc)
                 raise
-        after.update(device_state(dev, store))
 
     def undo():
         binder.restore()
@@ -153,7 +176,9 @@ def plan_device(host, store, req, children=None, warnings=None):
             store.put(req.bus, req.device, before['persisted'])
 
     def describe(applied):
-        out = OrderedDict([('bus', req.bus), ('device', req.device)] + list(after.items()))
+        # after applying, the device as it is now; the diff keeps showing the prediction, as in check mode
+        state = device_state(dev, store) if applied else after
+        out = OrderedDict([('bus', req.bus), ('device', req.device)] + list(state.items()))
         if taken:
             out['taken'] = taken
         return out

@@ -7,10 +7,14 @@
 collection read each other's work.
 """
 
+import errno as _errno
 import os
+import stat
 
 from .._core import fileio as _fileio
+from .._core.errors import ConfigError
 from .._core.host import DRIVERCTL_BINS, DRIVERCTL_DIR
+from .._core.names import printable
 
 
 class OverrideStore(object):
@@ -19,6 +23,7 @@ class OverrideStore(object):
     def __init__(self, host):
         self.host = host
         self.dir = host.path(*DRIVERCTL_DIR)
+        self.problems = []
 
     def path(self, bus, device):
         """The file of one device's override."""
@@ -48,19 +53,51 @@ class OverrideStore(object):
             self.set(bus, device, driver)
 
     def all(self):
-        """Every persisted override as ``{(bus, device): driver}``."""
-        out = {}
+        """Every persisted override as ``{(bus, device): driver}``.
+
+        A file that cannot be read (a symbolic link, not UTF-8 text, a name that is not UTF-8) goes
+        to ``problems`` (``bus``, ``device``, ``path``, ``msg``, all printable) and the rest is read.
+        """
+        out, self.problems = {}, []
         try:
             names = sorted(os.listdir(self.dir))
-        except OSError:
+        except OSError as exc:
+            if exc.errno != _errno.ENOENT:
+                shown = self.host.display(self.dir)
+                self.problems.append({'bus': None, 'device': None, 'path': shown,
+                                      'msg': 'cannot list %s: %s' % (shown, exc.strerror)})
             return out
         for name in names:
             bus, sep, device = name.partition('-')
-            if sep and not name.startswith('.') and os.path.isfile(os.path.join(self.dir, name)):
-                driver = self.get(bus, device)
-                if driver:
-                    out[(bus, device)] = driver
+            path = os.path.join(self.dir, name)
+            if not sep or name.startswith('.') or _is_dir(path):
+                continue
+            try:
+                driver = self._read(bus, device, path)
+            except ConfigError as exc:
+                self.problems.append({'bus': printable(bus), 'device': printable(device), 'path': exc.path,
+                                      'msg': exc.msg})
+                continue
+            if driver:
+                out[(bus, device)] = driver
         return out
+
+    def _read(self, bus, device, path):
+        """The driver in one file of the listing; ConfigError (naming the file, printable) when it cannot be read."""
+        shown = self.host.display(path)
+        name = os.path.basename(path)
+        if printable(name) != name:
+            raise ConfigError('%s: the file name is not UTF-8, so it names no device; it is left alone' % shown,
+                              path=shown)
+        return self.get(bus, device)
+
+
+def _is_dir(path):
+    """True for a directory itself (not a link to one): not an override file, skipped."""
+    try:
+        return stat.S_ISDIR(os.lstat(path).st_mode)
+    except OSError:
+        return False
 
 
 def driverctl_installed(host):

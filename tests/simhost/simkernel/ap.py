@@ -8,7 +8,7 @@ twice. Bit 0 of a mask is its leftmost bit, as in the kernel's bitmaps.
 import errno as E
 import re
 
-from .core import BUS_MATCH, OVERRIDE_CHECKS, as_int, build_step, fail, handles, reads
+from .core import BUS_MATCH, OVERRIDE_CHECKS, as_int, build_step, fail, handles, kstrtoul, reads
 
 AP_MASK_BITS = 256  # adapters and domains an AP mask has a bit for
 AP_MAX_ID = AP_MASK_BITS - 1
@@ -182,7 +182,7 @@ def r_aqmask(kernel, node):
 def _assign(kind, add):
     """The handler of assign_<kind> (``add``) or unassign_<kind> on a vfio_ap mdev."""
     def handler(kernel, mdev, node, data):
-        value = as_int(data)
+        value = kstrtoul(data)
         if value < 0 or value > max_id(kernel.ap, kind):
             fail(E.ENODEV)
         if not add:

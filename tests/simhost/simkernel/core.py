@@ -8,6 +8,7 @@ steps. The core names none of them.
 import errno as E
 import json
 import os
+import re
 import time
 
 from .tree import Tree
@@ -77,6 +78,26 @@ def as_int(text):
         return int(text, 10)
     except ValueError:
         fail(E.EINVAL)
+
+
+_KSTRTOUL = re.compile(r'\+?(0[xX](?=[0-9a-fA-F])[0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)\n?')
+
+
+def kstrtoul(text):
+    """Parse a number exactly as the kernel's kstrtoul(s, 0) does, raising EINVAL (or ERANGE).
+
+    One optional ``+``; ``0x`` only before a hex digit; a leading 0 is octal; one trailing newline;
+    nothing else: no blanks, no ``-``, no ``_``.
+    """
+    # Deliberately not shared with the library's parser: a mistake there must not be hidden here.
+    m = _KSTRTOUL.fullmatch(text)
+    if not m:
+        fail(E.EINVAL)
+    digits = m.group(1)
+    value = int(digits, 16) if digits[:2].lower() == '0x' else int(digits, 8) if digits[0] == '0' else int(digits)
+    if value >= 1 << 64:
+        fail(E.ERANGE)
+    return value
 
 
 class Bus(object):

@@ -62,7 +62,7 @@ def purge(kernel):
     bus = kernel.buses.get('css')
     for dev in list(bus.devices.values()) if bus else []:
         child = dev.children[0] if dev.children else None
-        if ignored(kernel, dev.spec) and (child is None or str(child.attr('online', '0')) == '0'):
+        if ignored(kernel, dev.spec) and (child is None or not child.online):
             kernel.remove_device(dev)
             kernel.hidden.append(('css', dev.spec))
 
@@ -135,10 +135,48 @@ def r_cio_ignore(kernel, node):
 
 
 def e_children_on(kernel, dev, drv):
-    """Create the device's child devices (a subchannel's ccw device)."""
+    """Create the device's child devices (a subchannel's ccw device), with a writable ``online``.
+
+    The scenario says which devices are online at boot (as udev rules and chzdev's configuration
+    make them); a ccw device registered again after a rebind comes back offline, as on a kernel.
+    """
+    again = getattr(dev, 'children_seen', False)
     for spec in dev.spec.get('children') or []:
         child = kernel.add_device(kernel.buses[spec['bus']], spec, dev.path)
+        child.online = not again and str(child.attr('online', '0')) == '1'
+        kernel.tree.attr(child.path + '/online', '', 0o644, 'ccw_online', child)
         dev.children.append(child)
+    dev.children_seen = True
+
+
+@handles('ccw_online')
+def h_ccw_online(kernel, dev, node, data):
+    """``online``: 1, 0 (base 16) or ``force``; EINVAL for no change or no driver, EBUSY while in use.
+
+    A device the scenario marks ``in_use`` (a mounted DASD, an active network device) refuses to go
+    offline, as the DASD driver does while the block device is open.
+    """
+    text = data.strip()
+    if dev.driver is None:
+        fail(E.EINVAL)
+    if text == 'force':
+        dev.online = True
+        return
+    try:
+        want = int(text, 16)
+    except ValueError:
+        fail(E.EINVAL)
+    if want not in (0, 1) or bool(want) == dev.online:
+        fail(E.EINVAL)
+    if not want and dev.spec.get('in_use'):
+        fail(E.EBUSY)
+    dev.online = bool(want)
+
+
+@reads('ccw_online')
+def r_ccw_online(kernel, node):
+    """``1`` or ``0``."""
+    return '%d\n' % node.owner.online
 
 
 def e_children_off(kernel, dev, drv):

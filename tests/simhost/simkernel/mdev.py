@@ -9,7 +9,7 @@ import errno as E
 import re
 import uuid as uuidlib
 
-from .core import EFFECTS, Device, as_int, build_step, fail, handles, reads
+from .core import EFFECTS, Device, build_step, fail, handles, kstrtoul, reads
 from .tree import Link
 
 UUID_LEN = 36
@@ -194,7 +194,7 @@ def h_create(kernel, mtype, node, data):
 @handles('remove')
 def h_remove(kernel, mdev, node, data):
     """mdev remove: a base-0 number, nonzero removes."""
-    if as_int(data):
+    if kstrtoul(data):
         remove_mdev(kernel, mdev)
 
 

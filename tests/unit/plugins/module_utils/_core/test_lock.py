@@ -90,7 +90,7 @@ def test_host_locks_take_the_collection_lock_then_what_planning_needs_and_releas
         locks.need(LOCK)
         assert [lock.name for lock in locks.held] == [LOCK, AP_LOCK]
         assert ap.read_text() == '%d\n' % os.getpid()
-    assert locks.held == [] and not own.exists() and not ap.exists()
+    assert locks.held == [] and own.read_text() == '' and not ap.exists()  # an flock file stays, unlocked
 
 
 def test_host_locks_in_check_mode_take_nothing(tmp_path):
@@ -108,4 +108,29 @@ def test_host_locks_need_times_out_on_the_ap_lock_s390_tools_hold(tmp_path, othe
         assert [lock.name for lock in locks.held] == [LOCK]
     assert exc.value.path == '/run/lock/s390apconfig.lock'
     assert exc.value.msg.startswith('/run/lock/s390apconfig.lock is held by process %d' % other_process)
-    assert not tmp_path.joinpath(*LOCK).exists()
+    assert tmp_path.joinpath(*LOCK).read_text() == ''
+
+
+def test_the_collection_lock_is_an_flock_the_kernel_releases_when_its_process_dies(tmp_path):
+    import fcntl
+    import subprocess
+    import sys
+    path = tmp_path.joinpath(*LOCK)
+    path.parent.mkdir(parents=True)
+    # a process that takes the flock and is killed: nothing stale is left behind
+    code = 'import fcntl, os, sys, time; fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT); ' \
+           'fcntl.flock(fd, fcntl.LOCK_EX); os.write(fd, b"4242\\n"); print("held", flush=True); time.sleep(60)'
+    proc = subprocess.Popen([sys.executable, '-c', code, str(path)], stdout=subprocess.PIPE)
+    assert proc.stdout.readline() == b'held\n'
+    waited = []
+    with pytest.raises(LockError) as exc:
+        with HostLocks(Host(str(tmp_path)), timeout=0.2, waiting=waited.append):
+            pass
+    assert 'is held by process 4242' in exc.value.msg and 'waiting up to' in waited[0]
+    proc.kill()
+    proc.wait()
+    with HostLocks(Host(str(tmp_path)), timeout=1):
+        assert path.read_text() == '%d\n' % os.getpid()
+    fd = os.open(str(path), os.O_RDWR)
+    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # released
+    os.close(fd)

@@ -55,3 +55,10 @@ def test_good_names_pass():
     assert _names.bus_name('css') == 'css'
     assert _names.attr_name('assign_domain') == 'assign_domain'
     assert _names.uuid('7E270A25-E163-4922-AF60-757FC8ED48C6') == '7e270a25-e163-4922-af60-757fc8ed48c6'
+
+
+@pytest.mark.parametrize('value', ['60.0', '2.0', 60.0, 2, '60'])
+def test_a_pci_address_yaml_turned_into_a_number_says_quote_it(value):
+    with pytest.raises(InvalidArgument) as exc:
+        _names.pci_address(value)
+    assert 'is a number, not a PCI address' in exc.value.msg and 'quote the address' in exc.value.msg

@@ -17,9 +17,10 @@ class Done(Exception):
 class FakeModule(object):
     """What the runner uses of AnsibleModule."""
 
-    def __init__(self, check_mode=False, diff=False):
+    def __init__(self, check_mode=False, diff=False, params=None):
         self.check_mode = check_mode
         self._diff = diff
+        self.params = params or {}
         self.warnings = []
         self.result = None
 
@@ -57,8 +58,9 @@ def test_plan_apply_report(tmp_path, monkeypatch, check_mode):
     assert module.warnings == ['careful']
     assert applied == ([] if check_mode else ['a'])
     assert held == ([] if check_mode else ['s390apconfig.lock', 'vfio-passthrough.lock'])
-    if not check_mode:
-        assert os.listdir(str(tmp_path / 'run' / 'lock')) == []  # released
+    if not check_mode:  # released: the AP lock file goes, the flock file stays empty
+        assert os.listdir(str(tmp_path / 'run' / 'lock')) == ['vfio-passthrough.lock']
+        assert (tmp_path / 'run' / 'lock' / 'vfio-passthrough.lock').read_text() == ''
 
 
 def test_errors_become_fail_json(tmp_path, monkeypatch):
@@ -82,5 +84,27 @@ def test_a_run_directory_that_cannot_be_written_is_a_clear_failure(tmp_path, mon
     with pytest.raises(Done):
         run_plan(module, one_change_plan([], [], str(tmp_path)))
     assert module.result['failed'] and module.result['msg'].startswith(
-        'cannot take the lock /run/lock/vfio-passthrough.lock: writing /run/lock failed:')
+        'cannot take the lock /run/lock/vfio-passthrough.lock: ')
     assert module.result['errno'] in ('ENOTDIR', 'EEXIST')
+
+
+def test_the_root_option_comes_before_the_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv('VFIO_PASSTHROUGH_ROOT', str(tmp_path / 'from-env'))
+    seen = []
+    module = FakeModule(params={'root': str(tmp_path / 'from-task')})
+    with pytest.raises(Done):
+        run_info(module, lambda host: seen.append(host.root) or {})
+    assert seen == [str(tmp_path / 'from-task')]
+    with pytest.raises(Done):
+        run_info(FakeModule(), lambda host: seen.append(host.root) or {})
+    assert seen[-1] == str(tmp_path / 'from-env')
+
+
+def test_an_old_python_fails_with_a_clear_message(monkeypatch):
+    import sys
+    from ansible_collections.vfio.passthrough.plugins.module_utils._core import runner
+    monkeypatch.setattr(runner, 'MIN_PYTHON', (sys.version_info[0] + 1, 0))
+    module = FakeModule()
+    with pytest.raises(Done):
+        run_info(module, lambda host: {})
+    assert module.result['failed'] and 'needs Python %d.0 or later' % (sys.version_info[0] + 1) in module.result['msg']

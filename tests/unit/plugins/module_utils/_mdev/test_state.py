@@ -24,11 +24,11 @@ TABLE = [
     ('started', False, OLD, None, ['start']),
     ('started', False, None, RUN, []),
     ('stopped', True, NEW, RUN, ['stop']),
-    ('stopped', True, OLD, RUN, ['stop', 'modify']),
-    ('stopped', True, None, RUN, ['stop', 'define']),
+    ('stopped', True, OLD, RUN, ['modify', 'stop']),
+    ('stopped', True, None, RUN, ['define', 'stop']),
     ('stopped', False, None, RUN, ['stop']),
     ('stopped', True, NEW, None, []),
-    ('absent', True, NEW, RUN, ['stop', 'undefine']),
+    ('absent', True, NEW, RUN, ['undefine', 'stop']),
     ('absent', True, NEW, None, ['undefine']),
     ('absent', True, None, RUN, ['stop']),
     ('absent', True, None, None, []),
@@ -48,6 +48,17 @@ def test_prediction_is_the_targets(state, persistent, before, running, expected)
     want_def, want_running = targets(state, persistent, True, before, running, NEW)
     got, _w = steps(before, running, want_def, want_running, NEW, live=False)
     assert predict(before, running, got) == (want_def, RUN if want_running else None)
+
+
+def test_files_come_before_the_running_device_is_touched():
+    got, _w = steps(NEW, RUN, None, False, NEW, live=False)
+    assert [name for name, _d in got] == ['undefine', 'stop']
+
+
+def test_a_stop_keeps_the_device_as_it_runs_for_the_undo():
+    running_def = NEW.copy(attrs=[('assign_adapter', '5')])
+    got, _w = steps(NEW, RUN, NEW, False, NEW, live=False, running_def=running_def)
+    assert got == [('stop', running_def)]
 
 
 def test_stopped_without_type_keeps_no_definition_it_cannot_write():

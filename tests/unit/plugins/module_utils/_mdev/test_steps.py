@@ -76,7 +76,9 @@ def test_a_live_change_rewrites_the_definition_and_only_the_differing_assignment
     seed.clear_log()
     wanted = [{'assign_adapter': '5'}, {'assign_domain': '0x42'}]
     plan = plan_mdevs(Host(), [MdevRequest(uuid=UUID, attrs=wanted, live=True, **AP)])
-    assert plan.changes[0].actions == ['rewrite /etc/mdevctl.d/matrix/' + UUID, 'change the running device']
+    release, change = plan.changes  # what the device gives up goes first, apart (see test_plan's swap)
+    assert release.actions == ['release what the running device gives up (unassign first)'] and not release.entry
+    assert change.actions == ['rewrite /etc/mdevctl.d/matrix/' + UUID, 'change the running device']
     plan.apply()
     assert written(seed) == [('unassign_domain', '0x4'), ('assign_domain', '0x42')]
-    assert plan.changes[0].describe(True)['attrs'] == wanted
+    assert change.describe(True)['attrs'] == wanted

@@ -14,7 +14,8 @@ def test_planning_only_reads(seed):
     before = seed.snapshot()
     plan = plan_overrides(Host(), [OverrideRequest('css', '0.0.0313', 'vfio_ccw')])
     assert plan.changed
-    assert [a.split(' ')[0] for a in plan.changes[0].actions] == ['unbind', 'set', 'probe', 'persist']
+    assert [a.split(' ')[0] for a in plan.changes[0].actions] == ['set', 'unbind', 'set', 'probe', 'persist']
+    assert plan.changes[0].actions[0] == 'set ccw device 0.0.2b09 offline'  # the DASD is online: asked first
     assert seed.writes() == [] and seed.snapshot() == before
 
 
@@ -24,8 +25,8 @@ def test_apply_binds_and_persists(seed):
     assert seed.driver('css', '0.0.0313') == 'vfio_ccw'
     assert seed.read('etc/driverctl.d/css-0.0.0313') == 'vfio_ccw'
     assert [w['path'] for w in seed.writes()] == [
-        '/sys/bus/css/drivers/io_subchannel/unbind', '/sys/devices/css0/0.0.0313/driver_override',
-        '/sys/bus/css/drivers_probe']
+        '/sys/devices/css0/0.0.0313/0.0.2b09/online', '/sys/bus/css/drivers/io_subchannel/unbind',
+        '/sys/devices/css0/0.0.0313/driver_override', '/sys/bus/css/drivers_probe']
     assert not plan_overrides(Host(), [OverrideRequest('css', '0.0.0313', 'vfio_ccw')]).changed
 
 
