@@ -63,6 +63,8 @@ options:
     default: true
 extends_documentation_fragment:
   - vfio.passthrough.attributes
+  - vfio.passthrough.host
+  - vfio.passthrough.host.changing
 seealso:
   - module: vfio.passthrough.mdev
   - module: vfio.passthrough.mdev_validate

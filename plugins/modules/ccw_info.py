@@ -23,6 +23,7 @@ options:
     required: true
 extends_documentation_fragment:
   - vfio.passthrough.attributes.info_module
+  - vfio.passthrough.host
 seealso:
   - module: vfio.passthrough.cio_ignore
   - module: vfio.passthrough.driver_override

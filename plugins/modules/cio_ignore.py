@@ -27,6 +27,8 @@ options:
     default: absent
 extends_documentation_fragment:
   - vfio.passthrough.attributes
+  - vfio.passthrough.host
+  - vfio.passthrough.host.changing
 seealso:
   - module: vfio.passthrough.ccw_info
 '''

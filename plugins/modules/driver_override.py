@@ -109,6 +109,8 @@ options:
         type: bool
 extends_documentation_fragment:
   - vfio.passthrough.attributes
+  - vfio.passthrough.host
+  - vfio.passthrough.host.changing
 notes:
   - The C(ap) bus hands queues to vfio_ap through C(/sys/bus/ap/apmask) and C(aqmask); only kernels from late 2025
     offer C(driver_override) on AP queues, and only while the masks are at their default.

@@ -34,6 +34,7 @@ options:
     default: false
 extends_documentation_fragment:
   - vfio.passthrough.attributes.info_module
+  - vfio.passthrough.host
 seealso:
   - module: vfio.passthrough.driver_override
 '''

@@ -166,6 +166,8 @@ options:
     default: true
 extends_documentation_fragment:
   - vfio.passthrough.attributes
+  - vfio.passthrough.host
+  - vfio.passthrough.host.changing
 seealso:
   - module: vfio.passthrough.mdev_info
   - module: vfio.passthrough.mdev_validate

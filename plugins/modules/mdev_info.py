@@ -29,6 +29,7 @@ options:
     aliases: [mdev_type]
 extends_documentation_fragment:
   - vfio.passthrough.attributes.info_module
+  - vfio.passthrough.host
 seealso:
   - module: vfio.passthrough.mdev
 '''

@@ -31,6 +31,7 @@ options:
     default: false
 extends_documentation_fragment:
   - vfio.passthrough.attributes.info_module
+  - vfio.passthrough.host
 seealso:
   - module: vfio.passthrough.mdev
 '''

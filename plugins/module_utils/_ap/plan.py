@@ -11,17 +11,19 @@ APQN assigned to an mdev is refused before the kernel answers EBUSY, naming the 
 from collections import OrderedDict
 
 from .._core import fileio as _fileio
+from .._core import services
 from .._core.errors import InvalidArgument, VfioError
 from .._core.host import AP_LOCK, AP_RULE
 from .._core.names import queue_name
 from .._core.plan import Change, Plan
 from .._mdev import sysfs as _mdev
+from .._mdev.config import ConfigStore
 from .._sysfs import attr as _attr
 from .._sysfs.kmod import load_driver
 from .._sysfs.readpass import ReadPass
 from . import masks as _ap
 from .masks import ALL, APBus, ids_text
-from .matrix import read_matrix
+from .matrix import is_ap, read_matrix, wanted_matrix
 from .rule import rule_text
 
 
@@ -69,6 +71,26 @@ def assigned(host):
     return owned
 
 
+def autostarted(host):
+    """Every APQN an ``auto`` vfio_ap definition claims, ``{(adapter, domain): uuid}`` (what boot will start)."""
+    owned = {}
+    for uuid, definition in ConfigStore(host).all().items():
+        if definition.start == 'auto' and is_ap(definition.mdev_type):
+            matrix = wanted_matrix(definition.attrs)
+            for a in matrix['adapter']:
+                for d in matrix['domain']:
+                    owned[(a, d)] = uuid
+    return owned
+
+
+def refuse_taking(taken, why):
+    """InvalidArgument naming the APQNs the masks would give the host and the mdevs that need them."""
+    if taken:
+        raise InvalidArgument(('the masks would give the host APQN %s, ' + why) % (
+            _ap.apqn_list([queue_name(a, d) for (a, d), _u in taken]), ', '.join(sorted(set(u for _a, u in taken)))),
+            field='adapters')
+
+
 def state_of(host, adapters, domains, rule):
     """The view of the masks used in reports and diffs."""
     return OrderedDict([
@@ -94,13 +116,13 @@ def plan_masks(host, req, locks=None):
     rule_after = rule_text(_ap.format_mask(new_a), _ap.format_mask(new_d)) if req.persistent else rule_before
     masks_change = (new_a, new_d) != (cur_a, cur_d)
     if masks_change:
-        taken = sorted(((a, d), u) for (a, d), u in assigned(host).items()
-                       if a in new_a and d in new_d and not (a in cur_a and d in cur_d))
-        if taken:
-            raise InvalidArgument('the masks would give the host APQN %s, assigned to mdev %s (the kernel refuses '
-                                  'with EBUSY); unassign it from the mdev first' % (
-                                      _ap.apqn_list([queue_name(a, d) for (a, d), _u in taken]),
-                                      ', '.join(sorted(set(u for _a, u in taken)))), field='adapters')
+        def given_back(owned):
+            return sorted(((a, d), u) for (a, d), u in owned.items()
+                          if a in new_a and d in new_d and not (a in cur_a and d in cur_d))
+        refuse_taking(given_back(assigned(host)), 'assigned to mdev %s (the kernel refuses with EBUSY); unassign '
+                                                  'it from the mdev first')
+        refuse_taking(given_back(autostarted(host)), 'which mdev %s needs when it starts at boot (autostart); '
+                                                     'unassign it from the definition or make it manual first')
         with ReadPass() as dirs:  # one pass over the queues (65,536 on a full configuration)
             overrides = [n for n in bus.device_names() if bus.device(n, dirs).override]
         if overrides:
@@ -141,6 +163,7 @@ def plan_masks(host, req, locks=None):
         # the file first: a read-only /etc then fails before the kernel's state is touched
         if rule_after != rule_before:
             put_rule(rule_after)
+            services.reload_udev(host)
         try:
             write_masks(new_a, new_d)
         except VfioError as exc:

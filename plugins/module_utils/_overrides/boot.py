@@ -12,6 +12,7 @@ unit that, once devices have settled, re-binds every device whose driver is not 
 import os
 
 from .._core import fileio as _fileio
+from .._core import services
 from .._core.host import OVERRIDES_RULE, OVERRIDES_SCRIPT, OVERRIDES_UNIT, OVERRIDES_UNIT_LINK
 
 SCRIPT_TEXT = r'''#!/bin/sh
@@ -100,7 +101,10 @@ def boot_files_missing(host):
 
 
 def install_boot_files(host):
-    """Install the script, udev rule and unit, and enable the unit."""
+    """Install the script, udev rule and unit, enable the unit, and have systemd and udev read them now."""
     for path, text, mode in boot_files(host):
         _fileio.write_atomic(path, text, mode, host.display(path))
-    _fileio.symlink(host.path(*OVERRIDES_UNIT_LINK), '../vfio-passthrough-overrides.service', host.display(host.path(*OVERRIDES_UNIT_LINK)))
+    link = host.path(*OVERRIDES_UNIT_LINK)
+    _fileio.symlink(link, '../vfio-passthrough-overrides.service', host.display(link))
+    services.reload_systemd(host)
+    services.reload_udev(host)
