@@ -169,3 +169,20 @@ def test_a_failed_bind_brings_the_dasd_back_online(sim_factory, module):
     assert result['failed'] and 'did not bind to vfio_ccw' in result['msg'], result
     assert sim.driver('css', '0.0.0322') == 'io_subchannel'
     assert sim.read('sys/bus/ccw/devices/0.0.2d02/online') == '1'  # it comes back offline: set online again
+
+
+def test_absent_with_a_read_only_etc_leaves_the_guest_its_device(seed, module):
+    import subprocess
+    assert module('mdev', uuid=AP, attrs=GUEST, **MATRIX)['changed']
+    conf = seed.path('etc/mdevctl.d')
+    subprocess.run(['mount', '--bind', conf, conf], check=True)
+    try:
+        subprocess.run(['mount', '-o', 'remount,bind,ro', conf], check=True)
+        seed.clear_log()
+        result = module('mdev', uuid=AP, state='absent')
+        assert result['failed'] and 'EROFS' in result['msg'], result
+        assert [w for w in seed.writes() if '/sys/' in w['path']] == []  # the file went first, and failed
+        assert matrix(seed, AP) == ['05.0004']
+    finally:
+        subprocess.run(['umount', conf], check=True)
+    assert os.path.exists(seed.path('etc/mdevctl.d/matrix', AP))
