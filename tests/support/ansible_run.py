@@ -88,8 +88,8 @@ def run_with_check_twin(name, args, run):
     result = run(name, args)
     if twin is not None and not result.get('failed'):
         assert not twin.get('failed'), 'check mode failed where the run did not: %s' % twin.get('msg')
-        assert twin['changed'] == result['changed'], 'check mode predicted changed=%s for %s %r' % (
-            twin['changed'], name, args)
+        assert twin['changed'] == result['changed'], 'check mode predicted changed=%s for %s %r: %r, the run %r' % (
+            twin['changed'], name, args, actions(twin), actions(result))
         assert actions(twin) == actions(result), 'check mode predicted other actions for %s %r: %r, not %r' % (
             name, args, actions(twin), actions(result))
     return result
