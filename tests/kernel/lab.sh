@@ -3,6 +3,11 @@
 # read-only over 9p, run the conformance probe and the scenario playbook inside, then hold the
 # simulated host to what the kernel showed. `make test-kernel` runs this; it fails loudly when
 # QEMU cannot run. Downloads and the built mtty module are cached in .kernel-lab/cache.
+# The guest is watched as in the s390x lab (tests/kernel/watchdog.sh): no kernel output within
+# LAB_FIRST_OUTPUT seconds (default 120) stops it and starts it once more; no console output and no
+# progress of the playbook for LAB_STALL seconds (default 300), or LAB_TIMEOUT seconds in all
+# (default 1800: the guest's playbook alone took 700 s at load average 5), stops it with the console's tail. LAB_QEMU_ARGS adds QEMU arguments (-S tries the
+# restart path).
 set -euo pipefail
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
 LAB=${LAB:-$REPO/.kernel-lab}
@@ -12,6 +17,9 @@ PY=$REPO/.venv/bin/python
 t0=$(date +%s.%N)
 say() { printf '[lab %5.1fs] %s\n' "$(echo "$(date +%s.%N) - $t0" | bc)" "$*"; }
 die() { echo "lab: $*" >&2; exit 1; }
+# shellcheck source=/dev/null  # tests/kernel/watchdog.sh: the guest watchdog shared by both labs
+. "$REPO/tests/kernel/watchdog.sh"
+trap guest_cleanup EXIT
 
 export DEBIAN_FRONTEND=noninteractive
 need=()
@@ -91,6 +99,8 @@ cat > "$R/init" <<INIT
 #!/bin/busybox sh
 /bin/busybox --install -s /bin; export PATH=/bin
 mount -t proc p /proc; mount -t sysfs s /sys; mount -t devtmpfs d /dev
+dmesg -n 1   # the boot messages showed the kernel is alive; from here on only the LAB lines on the console
+echo "LAB-INIT uptime=\$(cut -d' ' -f1 /proc/uptime)s kernel=\$(uname -r)"
 for m in virtio_pci 9pnet_virtio 9p vfio vfio_iommu_type1 vfio-pci mdev mtty e1000e; do
     modprobe \$m 2>/dev/null || echo "LAB: modprobe \$m failed"
 done
@@ -112,19 +122,26 @@ chmod +x "$R/init"
 say "initramfs built (${#LOAD[@]} modules + mtty)"
 
 OUT=$WORK/out; rm -rf "$OUT"; mkdir -p "$OUT"
-set +e
-timeout "${LAB_TIMEOUT:-900}" qemu-system-x86_64 -accel tcg,thread=multi -cpu max -smp 2 -m 2048 \
+read -r -a EXTRA <<< "${LAB_QEMU_ARGS:-}"
+export GUEST_DIR=$WORK GUEST_FIRST=${LAB_FIRST_OUTPUT:-120} GUEST_STALL=${LAB_STALL:-300} GUEST_LIMIT=${LAB_TIMEOUT:-1800}  # read by guest_boot and guest_run
+GUEST_PROGRESS+=("$OUT/conformance.log" "$OUT/playbook.log")  # read by guest_run
+rm -f "$WORK"/console*.log
+qrc=0
+guest_boot qemu-system-x86_64 -accel tcg,thread=multi -cpu max -smp 2 -m 2048 \
     -nographic -no-reboot -net none -machine q35 -device intel-iommu \
     -device e1000e,addr=02.0,romfile= -device edu,addr=03.0 \
     -virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
     -virtfs "local,path=$OUT,mount_tag=out,security_model=none" \
     -kernel "$K/vmlinux" -initrd "$WORK/initrd.gz" \
-    -append 'console=ttyS0 loglevel=3 panic=-1 intel_iommu=on' > "$WORK/console.log" 2>&1
-qrc=$?
-set -e
-say "guest finished (qemu exit $qrc)"
-grep -a -E '^LAB' "$WORK/console.log" || true
-grep -aq 'LAB-EXIT=0' "$WORK/console.log" || { tail -40 "$WORK/console.log"; die "the guest did not finish its run (see $WORK/console.log)"; }
+    -append 'console=ttyS0 panic=-1 intel_iommu=on' "${EXTRA[@]}" || qrc=$?
+cp "$GUEST_LOG" "$WORK/console.log"
+[ "$qrc" != 2 ] || die "the guest printed no kernel output twice: QEMU or the kernel does not start here (see $WORK/console.log)"
+grep -a -E '^LAB' "$WORK/console.log" | tr -d '\r' || true
+if ! grep -aq 'LAB-EXIT=0' "$WORK/console.log"; then
+    [ "$qrc" != 0 ] || guest_tail "$WORK/console.log"
+    [ ! -s "$OUT/playbook.log" ] || { echo "    the playbook's tail:"; tail -15 "$OUT/playbook.log" | sed 's/^/    | /'; }
+    die "the guest did not finish its run (see $WORK/console.log)"
+fi
 
 fail=0
 echo "--- scenario playbook in the guest (real kernel)"

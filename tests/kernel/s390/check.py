@@ -11,7 +11,7 @@ import re
 import sys
 
 SCENARIOS = ['boot', 'cio_ignore', 'ccw_info', 'driver_override', 'mdev', 'info', 'mdev_stop',
-             'driver_override_back', 'bind_failure', 'end']
+             'driver_override_back', 'bind_failure', 'conformance', 'end']
 MARK = re.compile(r'LAB-RESULT (\S+) (\d+)/(\d+) (\S*)')
 
 
@@ -401,6 +401,15 @@ def check_bind_failure(c):
     got = {e['device']: e for e in c.res(s).get('devices') or []}
     e = got.get(sch) or {}
     c.expect(e.get('driver') == 'io_subchannel' and e.get('override') is None, 'driver_override_info %s: %r' % (sch, e))
+
+
+def check_conformance(c):
+    """The probe ran to its end; lab.sh compares what it saw with the simulated host."""
+    d = c.record['data']
+    obs = d.get('observations') or {}
+    c.expect(d.get('rc') == 0, 'the conformance probe failed (rc %s): %s' % (d.get('rc'), (d.get('output') or '')[-600:]))
+    c.expect(len(obs) > 100, 'the conformance probe recorded only %d observations' % len(obs))
+    c.find('conformance probe: %d observations in %.1f s' % (len(obs), d.get('seconds') or -1))
 
 
 def check_end(c):

@@ -128,7 +128,7 @@ ASITE=$("$HOSTPY" -c 'import ansible, os; print(os.path.dirname(ansible.__file__
 tar -C "$ASITE" --exclude=__pycache__ -cf - module_utils | tar -C "$L/lab/pylib/ansible" -xf -
 # as in AnsiballZ: the package 'ansible' of a module payload is an empty stub around module_utils
 : > "$L/lab/pylib/ansible/__init__.py"
-cp "$HERE/guest/run_module.py" "$HERE/guest/scenarios.py" "$L/lab/"
+cp "$HERE/guest/run_module.py" "$HERE/guest/scenarios.py" "$REPO/tests/kernel/conformance.py" "$L/lab/"
 "$HOSTPY" -m compileall -q -j0 --invalidation-mode unchecked-hash -s "$L" -p / "$L/lab" >/dev/null || true
 install -m 755 "$HERE/guest/init" "$L/init"
 mkdir -p "$L/bin"; ln -s busybox "$L/bin/sh"   # the interpreter of /init, before busybox --install
@@ -165,67 +165,23 @@ say "initramfs ready ($(du -sh "$RUN/initrd.gz" | cut -f1))"
 
 # --- 8. boot. Three virtio-blk-ccw disks: css fe is shown to a guest without MCSS-E as css 0, so the
 #        guest sees ccw devices 0.0.0313, 0.0.0314, 0.0.0316, all on cio_ignore at boot.
-FIRST=${LAB_FIRST_OUTPUT:-120}
-LIMIT=${LAB_TIMEOUT:-900}
-STALL=${LAB_STALL:-300}
+# The watchdog is tests/kernel/watchdog.sh, shared with the x86 lab.
+# shellcheck source=/dev/null  # tests/kernel/watchdog.sh: the guest watchdog shared by both labs
+. "$REPO/tests/kernel/watchdog.sh"
+trap guest_cleanup EXIT
 read -r -a EXTRA <<< "${LAB_QEMU_ARGS:-}"
-QPID=
-# shellcheck disable=SC2317  # called by the trap
-cleanup() { [ -z "$QPID" ] || kill "$QPID" 2>/dev/null || true; }
-trap cleanup EXIT
-boot() {  # boot N: one guest run; returns 0 when it powered off, 2 when no output came at all, 1 otherwise
-    local log=$RUN/console-$1.log disks=() d start first='' init='' now size last_size=0 last_change=0
-    for d in 0313 0314 0316; do
-        disks+=(-drive "if=none,id=d$d,file=/dev/null,format=raw,readonly=on" -device "virtio-blk-ccw,devno=fe.0.$d,drive=d$d")
-    done
-    start=$(date +%s.%N)
-    qemu-system-s390x -M s390-ccw-virtio -cpu max -smp 1 -m 1024 -nographic -no-reboot -net none \
-        -kernel "$K/bzImage" -initrd "$RUN/initrd.gz" -append 'cio_ignore=all,!condev panic=1' \
-        "${disks[@]}" "${EXTRA[@]}" < /dev/null > "$log" 2>&1 &
-    QPID=$!
-    while kill -0 "$QPID" 2>/dev/null; do
-        sleep 1
-        now=$(echo "$(date +%s.%N) - $start" | bc)
-        size=$(stat -c %s "$log")
-        if [ -z "$first" ] && grep -aq 'Linux version' "$log"; then
-            first=$now; say "guest $1: first kernel output after ${first%.*}s"
-        fi
-        if [ -z "$init" ] && grep -aq '^LAB-INIT' "$log"; then
-            init=$now; say "guest $1: booted to /init after $(printf '%.1f' "$init")s ($(grep -a -m1 '^LAB-INIT' "$log" | tr -d '\r'))"
-        fi
-        if [ -z "$first" ] && [ "${now%.*}" -ge "$FIRST" ]; then
-            say "guest $1: no kernel output within ${FIRST}s (console has $size bytes); stopping it"
-            kill "$QPID" 2>/dev/null || true; wait "$QPID" 2>/dev/null || true; QPID=
-            return 2
-        fi
-        if [ "$size" != "$last_size" ]; then last_size=$size; last_change=${now%.*}; fi
-        if [ -n "$first" ] && [ $(( ${now%.*} - last_change )) -ge "$STALL" ]; then
-            say "guest $1: no console output for ${STALL}s (LAB_STALL): it hangs; stopping it. The console's tail:"
-            kill "$QPID" 2>/dev/null || true; wait "$QPID" 2>/dev/null || true; QPID=
-            tail -25 "$log" | tr -d '\r' | sed 's/^/    | /'
-            return 1
-        fi
-        if [ "${now%.*}" -ge "$LIMIT" ]; then
-            say "guest $1: still running after ${LIMIT}s (LAB_TIMEOUT); stopping it. The console's tail:"
-            kill "$QPID" 2>/dev/null || true; wait "$QPID" 2>/dev/null || true; QPID=
-            tail -25 "$log" | tr -d '\r' | sed 's/^/    | /'
-            return 1
-        fi
-    done
-    wait "$QPID" || true; QPID=
-    say "guest $1: powered off after $(printf '%.1f' "$(echo "$(date +%s.%N) - $start" | bc)")s"
-    grep -aq '^LAB-EXIT=' "$log" || { say "guest $1 ended without LAB-EXIT. The console's tail:"; tail -25 "$log" | tr -d '\r' | sed 's/^/    | /'; return 1; }
-    return 0
-}
-rc=0; boot 1 || rc=$?
-if [ "$rc" = 2 ]; then
-    say "restarting the guest once"
-    rc=0; boot 2 || rc=$?
-    [ "$rc" != 2 ] || die "the guest printed nothing twice in ${FIRST}s: QEMU or the kernel does not start here (see $RUN/console-2.log)"
-    LOG=$RUN/console-2.log
-else
-    LOG=$RUN/console-1.log
-fi
+export GUEST_DIR=$RUN GUEST_FIRST=${LAB_FIRST_OUTPUT:-120} GUEST_STALL=${LAB_STALL:-300} GUEST_LIMIT=${LAB_TIMEOUT:-900}  # read by guest_boot and guest_run
+disks=()
+for d in 0313 0314 0316; do
+    disks+=(-drive "if=none,id=d$d,file=/dev/null,format=raw,readonly=on" -device "virtio-blk-ccw,devno=fe.0.$d,drive=d$d")
+done
+rm -f "$RUN"/console-*.log
+rc=0
+guest_boot qemu-system-s390x -M s390-ccw-virtio -cpu max -smp 1 -m 1024 -nographic -no-reboot -net none \
+    -kernel "$K/bzImage" -initrd "$RUN/initrd.gz" -append 'cio_ignore=all,!condev panic=1' \
+    "${disks[@]}" "${EXTRA[@]}" || rc=$?
+[ "$rc" != 2 ] || die "the guest printed nothing twice in ${GUEST_FIRST}s: QEMU or the kernel does not start here (see $GUEST_LOG)"
+LOG=$GUEST_LOG
 cp "$LOG" "$RUN/console.log"
 grep -a -E '^LAB-(STEP|SCENARIO|EXIT)' "$RUN/console.log" | tr -d '\r' | sed 's/^/    /' || true
 
@@ -235,5 +191,29 @@ set +e
 crc=$?
 set -e
 [ "$rc" = 0 ] || { say "the guest run did not complete (console: $RUN/console.log)"; crc=1; }
+
+# --- 10. the simulated seed host against the kernel: the conformance probe's observations side by side
+echo "--- the simulated host (seed) against the s390x kernel"
+if "$HOSTPY" - "$RUN/results.json" "$RUN/conformance.json" <<'PYEOF'
+import json, sys
+obs = (json.load(open(sys.argv[1])).get('conformance') or {}).get('data', {}).get('observations')
+if not obs:
+    sys.exit('no conformance observations in the guest records')
+json.dump(obs, open(sys.argv[2], 'w'), indent=1, sort_keys=True)
+PYEOF
+then
+    SIM=$RUN/simroot
+    "$REPO/tests/simhost/simhost" stop "$SIM" >/dev/null 2>&1 || true; rm -rf "$SIM"
+    "$REPO/tests/simhost/simhost" start "$SIM" --scenario seed >/dev/null
+    # the seed's DASDs 0.0.2b09 and 0.0.2b0a play the guest's virtio disks 0.0.0313 and 0.0.0314
+    "$HOSTPY" "$REPO/tests/kernel/conformance.py" "$SIM" "$RUN/simhost.json" 0.0.2b09 0.0.2b0a || crc=1
+    "$REPO/tests/simhost/simhost" stop "$SIM" >/dev/null
+    "$HOSTPY" "$REPO/tests/kernel/compare.py" "$RUN/conformance.json" "$RUN/simhost.json" \
+        "$REPO/tests/simhost/KNOWN_DIFFERENCES.md" s390x > "$RUN/compare.txt" || crc=1
+    grep -E '^(DIFF|known|listed|s390x:)' "$RUN/compare.txt" | sed 's/^/    /'
+    say "conformance: $(tail -1 "$RUN/compare.txt") (all of it: $RUN/compare.txt)"
+else
+    crc=1
+fi
 say "done (results: $RUN/results.json)"
 exit $crc

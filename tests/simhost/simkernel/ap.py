@@ -53,6 +53,21 @@ def build(kernel, scenario):
     t.attr(bus.path + '/aqmask', '', 0o644, 'aqmask', bus)
     t.attr(bus.path + '/ap_max_adapter_id', '%d\n' % max_id(ap, 'adapter'))
     t.attr(bus.path + '/ap_max_domain_id', '%d\n' % max_id(ap, 'domain'))
+    # the rest of ap_bus.c's bus attributes (s390-sysfs.md section 2): the QCI masks, the default
+    # domain, the timers, the scan counter, the binding count and the QCI features
+    cards = set(int(c) for c in ap.get('cards') or {})
+    domains = set(ap.get('domains') or [])
+    for name, ids in (('ap_adapter_mask', cards), ('ap_usage_domain_mask', domains),
+                      ('ap_control_domain_mask', domains)):
+        t.attr('%s/%s' % (bus.path, name), _mask_text(sum(bit(i) for i in ids)))
+    usable = sorted(d for d in domains if kernel.aq_mask & bit(d))
+    kernel.ap_domain = ap.get('ap_domain', usable[0] if usable else -1)
+    kernel.ap_settings = {'config_time': 30, 'poll_thread': 0, 'poll_timeout': 250000, 'scans': 1}
+    for name in ('ap_domain', 'config_time', 'poll_thread', 'poll_timeout', 'scans'):
+        t.attr('%s/%s' % (bus.path, name), '', 0o644, 'ap_' + name, kernel)
+    t.attr(bus.path + '/ap_interrupts', '%d\n' % ap.get('interrupts', 1))
+    t.attr(bus.path + '/bindings', '', 0o444, 'ap_bindings', kernel)
+    t.attr(bus.path + '/features', '%s\n' % (ap.get('features') or 'APSC APXA QACT RC8A'))
     for card, cspec in sorted((ap.get('cards') or {}).items()):
         card = int(card)
         name = 'card%02x' % card
@@ -153,6 +168,95 @@ def _set_mask(kernel, which, data):
     for dev in bus.devices.values():
         if 'ap_queue' in dev.spec:
             kernel.probe(dev)
+
+
+_SCANF_I = re.compile(r'[ \t\n\v\f\r]*(-?(?:0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*))')
+_SCANF_D = re.compile(r'[ \t\n\v\f\r]*(-?[0-9]+)')
+_SCANF_U = re.compile(r'[ \t\n\v\f\r]*([0-9]+)')
+_KSTRTOBOOL = {'1': True, 'y': True, 'Y': True, '0': False, 'n': False, 'N': False}
+
+
+def scanf(pattern, text):
+    """The number sscanf(text, "%i\\n" / "%d\\n" / "%llu\\n") reads, or EINVAL where it reads none.
+
+    Leading blanks are skipped, no ``+``, and whatever follows the number is ignored.
+    """
+    m = pattern.match(text)
+    if not m:
+        fail(E.EINVAL)
+    digits = m.group(1)
+    body = digits.lstrip('-')
+    value = int(body, 16) if body[:2].lower() == '0x' else int(body, 8) if len(body) > 1 and body[0] == '0' \
+        and pattern is _SCANF_I else int(body, 10)
+    return -value if digits.startswith('-') else value
+
+
+def kstrtobool(text):
+    """kstrtobool(): the first character decides (1/y/Y, 0/n/N, on/off), else EINVAL."""
+    if text[:1] in _KSTRTOBOOL:
+        return _KSTRTOBOOL[text[0]]
+    if text[:2].lower() == 'on':
+        return True
+    if text[:3].lower() == 'off':
+        return False
+    fail(E.EINVAL)
+
+
+@handles('ap_ap_domain')
+def h_ap_domain(kernel, owner, node, data):
+    """ap_domain: sscanf %i, at most ap_max_domain_id and set in aqmask, else EINVAL."""
+    domain = scanf(_SCANF_I, data)
+    if domain < 0 or domain > max_id(kernel.ap, 'domain') or not kernel.aq_mask & bit(domain):
+        fail(E.EINVAL)
+    kernel.ap_domain = domain
+
+
+@handles('ap_config_time')
+def h_config_time(kernel, owner, node, data):
+    """config_time: sscanf %d, 5 to 120 seconds, else EINVAL."""
+    value = scanf(_SCANF_D, data)
+    if not 5 <= value <= 120:
+        fail(E.EINVAL)
+    kernel.ap_settings['config_time'] = value
+
+
+@handles('ap_poll_thread')
+def h_poll_thread(kernel, owner, node, data):
+    """poll_thread: kstrtobool starts or stops the poll thread."""
+    kernel.ap_settings['poll_thread'] = int(kstrtobool(data))
+
+
+@handles('ap_poll_timeout')
+def h_poll_timeout(kernel, owner, node, data):
+    """poll_timeout: sscanf %llu nanoseconds, 1 to 120e9, else EINVAL."""
+    value = scanf(_SCANF_U, data)
+    if not 1 <= value <= 120000000000:
+        fail(E.EINVAL)
+    kernel.ap_settings['poll_timeout'] = value
+
+
+@handles('ap_scans')
+def h_scans(kernel, owner, node, data):
+    """scans: any write is a synchronous rescan of the bus (and counts one)."""
+    kernel.ap_settings['scans'] += 1
+
+
+for name_ in ('config_time', 'poll_thread', 'poll_timeout', 'scans'):
+    reads('ap_' + name_)(lambda kernel, node, name=name_: '%d\n' % kernel.ap_settings[name])
+
+
+@reads('ap_ap_domain')
+def r_ap_domain(kernel, node):
+    """The default domain, -1 if none."""
+    return '%d\n' % kernel.ap_domain
+
+
+@reads('ap_bindings')
+def r_bindings(kernel, node):
+    """bound/total of the queue devices, `` (complete)`` once every one has a driver."""
+    queues = [d for d in kernel.buses['ap'].devices.values() if 'ap_queue' in d.spec]
+    bound = sum(1 for d in queues if d.driver)
+    return '%d/%d%s\n' % (bound, len(queues), ' (complete)' if bound == len(queues) else '')
 
 
 @handles('apmask')

@@ -6,13 +6,35 @@ and delete mdevs, each in a vfio-noiommu IOMMU group of its own.
 """
 
 import errno as E
+import heapq
 import re
 import uuid as uuidlib
 
-from .core import EFFECTS, Device, build_step, fail, handles, kstrtoul, reads
-from .tree import Link
+from .core import BUS_MATCH, EFFECTS, Device, build_step, fail, handles, kstrtoul, reads
 
 UUID_LEN = 36
+
+
+class Ida(object):
+    """The kernel's ida: the lowest free number; ``taken(n)`` says which numbers others hold."""
+
+    def __init__(self, taken=lambda n: False):
+        self.next = 0
+        self.freed = []
+        self.taken = taken
+
+    def get(self):
+        """Allocate the lowest free number."""
+        if self.freed:
+            return heapq.heappop(self.freed)
+        while self.taken(self.next):
+            self.next += 1
+        self.next += 1
+        return self.next - 1
+
+    def put(self, number):
+        """Free a number."""
+        heapq.heappush(self.freed, number)
 
 
 class MdevParent(object):
@@ -66,7 +88,9 @@ def setup(kernel, scenario):
     """Create /sys/class/mdev_bus and the mdev core's state."""
     kernel.parents = {}  # parent device name -> MdevParent
     kernel.mdevs = {}  # uuid -> Mdev: a uuid is unique over every parent
-    kernel.iommu_groups = 0  # vfio-noiommu groups made so far; the next takes the next number
+    groups = kernel.tree.mkdir('/sys/kernel/iommu_groups').children
+    kernel.iommu_ids = Ida(lambda n: str(n) in groups)  # the scenario's own groups (PCI) are taken
+    kernel.vfio_ids = Ida()  # vfio-dev/vfioN of each mdev
     kernel.tree.mkdir('/sys/class/mdev_bus')
 
 
@@ -134,17 +158,33 @@ def create_mdev(kernel, mtype, uuid):
     t = kernel.tree
     t.mkdir(mdev.path)
     t.attr(mdev.path + '/remove', '', 0o200, 'remove', mdev)
-    t.attr(mdev.path + '/uevent', 'MDEV_TYPE=%s\n' % mtype.id, 0o644, 'noop', mdev)
+    # 6.1's mdev bus adds no uevent variables of its own: the file holds the core's DRIVER= only
+    t.attr(mdev.path + '/uevent', 'DRIVER=%s\n' % parent.mdev_driver if parent.mdev_driver else '', 0o644, 'noop', mdev)
     t.link(mdev.path + '/mdev_type', mtype.path)
     t.link(mdev.path + '/subsystem', '/sys/bus/mdev')
     t.link('%s/devices/%s' % (mtype.path, uuid), mdev.path)
     t.link('/sys/bus/mdev/devices/' + uuid, mdev.path)
+    bus = kernel.buses.get('mdev')
+    if bus is not None:
+        # a device of the mdev bus, bound to its parent's mdev driver (unbind leaves it driverless)
+        mdev.device = bus.devices[uuid] = Device(bus, uuid, mdev.path, {'driver_override': False})
+        drv = bus.drivers.get(parent.mdev_driver)
+        if drv is not None:
+            mdev.device.driver = drv
+            t.link('%s/%s' % (drv.path, uuid), mdev.path)
     if parent.mdev_driver:
         t.link(mdev.path + '/driver', '/sys/bus/mdev/drivers/' + parent.mdev_driver)
-    kernel.iommu_groups += 1
-    group = 'vfio-noiommu-%d' % kernel.iommu_groups
-    t.mkdir('/sys/kernel/iommu_groups/%s/devices' % group)
-    t.link(mdev.path + '/iommu_group', '/sys/kernel/iommu_groups/' + group)
+    # vfio_noiommu_group_alloc(): a new IOMMU group (the lowest free id, as iommu_group_alloc()'s ida
+    # gives it) named vfio-noiommu, and a vfio device vfioN (the lowest free index) under vfio-dev/
+    mdev.group = kernel.iommu_ids.get()
+    gpath = '/sys/kernel/iommu_groups/%d' % mdev.group
+    t.link('%s/devices/%s' % (gpath, uuid), mdev.path)
+    t.attr(gpath + '/name', 'vfio-noiommu\n')
+    t.attr(gpath + '/reserved_regions', '')
+    t.attr(gpath + '/type', 'unknown\n')
+    t.link(mdev.path + '/iommu_group', gpath)
+    mdev.vfio_index = kernel.vfio_ids.get()
+    t.attr('%s/vfio-dev/vfio%d/uevent' % (mdev.path, mdev.vfio_index), '', 0o644, 'noop', mdev)
     for name, spec in (mtype.spec.get('device_attrs') or {}).items():
         mode = int(str(spec.get('mode', '0444')), 8)
         handler = spec.get('handler')
@@ -164,9 +204,14 @@ def start_mdev(kernel, spec):
 def remove_mdev(kernel, mdev):
     """Remove an mdev and its links, freeing its instance."""
     t = kernel.tree
-    group = t.get(mdev.path + '/iommu_group')
-    if isinstance(group, Link):
-        t.remove(group.target)
+    t.remove('/sys/kernel/iommu_groups/%d' % mdev.group)
+    kernel.iommu_ids.put(mdev.group)
+    kernel.vfio_ids.put(mdev.vfio_index)
+    device = getattr(mdev, 'device', None)
+    if device is not None:
+        if device.driver is not None:
+            t.remove('%s/%s' % (device.driver.path, mdev.uuid))
+        device.bus.devices.pop(mdev.uuid, None)
     t.remove(mdev.path)
     t.remove('%s/devices/%s' % (mdev.type.path, mdev.uuid))
     t.remove('/sys/bus/mdev/devices/' + mdev.uuid)
@@ -216,3 +261,5 @@ def e_parent_off(kernel, dev, drv):
 
 
 EFFECTS['mdev_parent'] = (e_parent_on, e_parent_off)
+# 6.1's mdev_match() matches nothing: an mdev unbound from its driver stays driverless (bind ENODEV)
+BUS_MATCH['mdev'] = lambda kernel, drv, dev: False

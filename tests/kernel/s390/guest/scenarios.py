@@ -249,6 +249,24 @@ def main():
           {'bus': 'css', 'device': sch2, 'driver': 'vfio-ccw', 'persistent': False})
     s.run('driver_override_info-after', 'driver_override_info', {'bus': ['css']})
     s.emit()
+    # the conformance probe (tests/kernel/conformance.py) on the two virtio disks; the host compares its
+    # observations with the simulated seed host's (lab.sh, compare.py)
+    s = Scenario('conformance')
+    start = time.time()
+    out = '/tmp/conformance.json'
+    proc = subprocess.run([sys.executable, '/lab/conformance.py', '/', out, '0.0.0313', '0.0.0314'],
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=600, check=False)
+    try:
+        with open(out) as f:
+            observations = json.load(f)
+    except (OSError, ValueError):
+        observations = None
+    s.data.update(rc=proc.returncode, output=proc.stdout.decode(errors='replace')[-4000:],
+                  seconds=round(time.time() - start, 1), observations=observations)
+    print('LAB-STEP conformance %d observations in %.1fs, rc %s' % (
+        len(observations or {}), time.time() - start, proc.returncode), flush=True)
+    s.emit()
+
     s = Scenario('end')
     s.note('dmesg', **command(['dmesg']))
     s.emit()
