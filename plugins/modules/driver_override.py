@@ -32,6 +32,8 @@ options:
       - Quote PCI addresses in YAML, as in C('0000:01:00.0'); unquoted, YAML reads C(0000:01:00.0) as the number 60.0.
       - The device, in the bus's canonical form or a short one, for example C(0000:01:00.0) or C(01:00.0) on
         C(pci), C(0.0.0313) (a subchannel) on C(css), C(05.0004) (a queue) on C(ap).
+      - The form C(<bus>/<device>), such as C(pci/0000:01:00.0), is accepted as driverctl accepts it; its bus
+        wins over I(bus).
       - Exactly one of I(device) and I(devices) is required.
     type: str
   driver:
@@ -56,7 +58,9 @@ options:
   probe:
     description:
       - Unbind and re-probe the device so that the override takes effect now.
-      - With C(false) only the override is written, as C(driverctl --noprobe).
+      - With C(false), as C(driverctl --noprobe), the device is not probed. A device bound to another driver than
+        the override is still unbound first and then left unbound (with C(state=absent), one bound to the
+        override's driver); a device already bound to the override's driver is left bound.
     type: bool
     default: true
   force:
@@ -112,6 +116,19 @@ extends_documentation_fragment:
   - vfio.passthrough.host
   - vfio.passthrough.host.changing
 notes:
+  - "driverctl command -> this module, and where the result differs:"
+  - "C(driverctl [-b B] set-override D DRV) -> C([bus=B] device=D driver=DRV). Differs: a device already bound
+    to DRV with the override set is not unbound and probed again; a device the host or a guest uses is refused
+    unless I(force)."
+  - "C(driverctl unset-override D) -> C(device=D state=absent). Same, with the checks above."
+  - "C(driverctl --nosave ...) -> C(persistent=false). Same."
+  - "C(driverctl --noprobe ...) -> C(probe=false). Same: unbound first, not probed; differs only where the device
+    is already bound to the override's driver (left bound)."
+  - "C(driverctl load-override D) -> the boot-time files, or C(device=D driver=<persisted>)."
+  - "C(driverctl list-devices [CLASS]) -> M(vfio.passthrough.driver_override_info) with C(class=CLASS).
+    C(list-overrides) -> C(overrides_only=true). C(-v) -> C(names=true) (from the host's pci.ids, where driverctl
+    asks udev's hwdb)."
+  - "C(pci/0000:01:00.0) device names -> accepted as I(device)."
   - The C(ap) bus hands queues to vfio_ap through C(/sys/bus/ap/apmask) and C(aqmask); only kernels from late 2025
     offer C(driver_override) on AP queues, and only while the masks are at their default.
 seealso:

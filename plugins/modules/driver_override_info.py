@@ -24,12 +24,28 @@ options:
     elements: str
   devices:
     description:
-      - Only these devices (any accepted form, for example C(01:00.0) or C(0.0.0313)); quote PCI addresses in YAML.
+      - Only these devices (any accepted form, for example C(01:00.0), C(0.0.0313) or driverctl's C(pci/0000:01:00.0));
+        quote PCI addresses in YAML.
     type: list
     elements: str
   overrides_only:
     description:
       - Only devices whose override is set (C(driverctl list-overrides)).
+    type: bool
+    default: false
+  class:
+    description:
+      - Only devices of this PCI device class, as C(driverctl list-devices <class>) (the base class in the
+        device's C(class) attribute). Devices without a class (css subchannels, AP queues) are then left out.
+        C(all) is no filter.
+    type: str
+    choices: [all, storage, network, display, multimedia, memory, bridge, communication, system, input, docking,
+              processor, serial]
+  names:
+    description:
+      - Add the vendor and device names of PCI devices, as C(driverctl -v) shows the model, from the host's
+        C(pci.ids) (C(/usr/share/misc/pci.ids), C(/usr/share/hwdata/pci.ids) or C(/usr/share/pci.ids)); the device
+        name is also appended to its summary line in parentheses.
     type: bool
     default: false
 extends_documentation_fragment:
@@ -98,6 +114,16 @@ devices:
       type: str
       returned: for css subchannels that have it
       sample: 0.0.2b09
+    vendor_name:
+      description: The vendor's name in pci.ids, null when it has none (or there is no pci.ids).
+      type: str
+      returned: for PCI devices, with I(names)
+      sample: NVIDIA Corporation
+    device_name:
+      description: The device's name in pci.ids, null when it has none.
+      type: str
+      returned: for PCI devices, with I(names)
+      sample: TU104GL [Quadro RTX 4000]
 persisted:
   description: Every override persisted in /etc/driverctl.d, including those of devices not present now.
   returned: always
@@ -145,7 +171,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.vfio.passthrough.plugins.module_utils._core.argspec import host_options
 from ansible_collections.vfio.passthrough.plugins.module_utils._core.runner import run_info
-from ansible_collections.vfio.passthrough.plugins.module_utils._overrides.info import read_overrides
+from ansible_collections.vfio.passthrough.plugins.module_utils._overrides.info import CLASSES, read_overrides
 
 
 def main():
@@ -156,17 +182,21 @@ def main():
             bus=dict(type='list', elements='str'),
             devices=dict(type='list', elements='str'),
             overrides_only=dict(type='bool', default=False),
+            names=dict(type='bool', default=False),
+            **{'class': dict(type='str', choices=['all'] + list(CLASSES))}
         ),
         supports_check_mode=True,
     )
     p = module.params
 
     def collect(host):
-        devices, persisted, problems = read_overrides(host, p['bus'], p['devices'])
+        devices, persisted, problems = read_overrides(host, p['bus'], p['devices'], p['class'], p['names'])
         if p['overrides_only']:
             devices = [d for d in devices if d['override'] is not None]
-        summary = ['%s %s %s%s' % (d['bus'], d['device'], d['driver'] or '(none)',
-                                   ' [*]' if d['override'] is not None else '') for d in devices]
+        summary = ['%s %s %s%s%s' % (d['bus'], d['device'], d['driver'] or '(none)',
+                                     ' [*]' if d['override'] is not None else '',
+                                     ' (%s)' % d['device_name'] if d.get('device_name') else '')
+                   for d in devices]
         return {'summary': summary, 'devices': devices, 'persisted': persisted, 'problems': problems}
 
     run_info(module, collect)

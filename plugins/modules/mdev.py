@@ -26,12 +26,18 @@ options:
     description:
       - The device's UUID. Without it, a definition (or an undefined running device) with the same I(parent), I(type)
         and I(attrs) is looked for; if there is none, a new UUID is generated and returned, so running the same task
-        again changes nothing.
+        again changes nothing. Several entries of I(devices) without a UUID share out the matching devices, so a
+        list of them finds the same devices again (more matching devices than entries is refused; see I(count)).
     type: str
   parent:
     description:
       - The parent device, for example C(0.0.0313) (a subchannel bound to vfio_ccw), C(matrix) (vfio_ap) or a PCI
         address. Read from the definition or the running device when not given.
+      - As with mdevctl, one UUID may be defined under several parents; a definition is known by its parent and
+        UUID together. Without I(parent), a UUID known under more than one parent is refused as ambiguous (naming
+        the parents), except with C(state=absent), which removes every definition of the UUID (as C(mdevctl
+        undefine -u)), and C(state=stopped) without changes to the definition, which stops the one running device.
+        With I(parent), only that parent's definition is read or changed; the others are left alone.
     type: str
   type:
     description:
@@ -99,6 +105,16 @@ options:
     description:
       - Where I(attrs_add) goes (0 based), as C(mdevctl modify --addattr --index).
     type: int
+  count:
+    description:
+      - Exactly this many devices of I(parent) and I(type) (with I(attrs), when given), without naming their
+        UUIDs. Existing definitions of that parent and type are used first, oldest definition file first (by its
+        modification time), then devices that run there undefined; the rest get random new UUIDs, which later
+        runs find again, so the task is idempotent.
+      - Surplus devices are left alone, unless I(exclusive) is true, which removes them (the newest definitions
+        first) along with every other device of the parent. C(count=0) with I(exclusive) needs I(allow_empty).
+      - Excludes I(uuid) and I(devices) (entries of I(devices) take their own I(count)).
+    type: int
   devices:
     description:
       - Several devices in one task. Each entry takes I(uuid), I(parent), I(type), I(attrs), I(autostart), I(state),
@@ -140,6 +156,9 @@ options:
       force:
         description: Defaults to the task's I(force).
         type: bool
+      count:
+        description: This entry stands for this many devices of its parent and type, as the task's I(count).
+        type: int
   exclusive:
     description:
       - With I(devices), stop and undefine every other mdev of the parents the list names (and of the task's
@@ -172,6 +191,33 @@ seealso:
   - module: vfio.passthrough.mdev_info
   - module: vfio.passthrough.mdev_validate
   - module: vfio.passthrough.driver_override
+notes:
+  - "mdevctl command -> this module, and where the result differs:"
+  - "C(mdevctl define -u U -p P -t T [-a]) -> C(uuid=U parent=P type=T state=defined [autostart=auto]). Differs:
+    an existing definition is rewritten to match instead of refused (C(already defined))."
+  - "C(mdevctl define -u U) (a running device) -> C(uuid=U state=defined). Same: attributes from the C(get
+    attributes) callout, or for vfio-ap the matrix the kernel shows."
+  - "C(mdevctl define -p P -t T) (new UUID) -> C(parent=P type=T state=defined). Differs: a matching definition
+    is found again instead of a second one made; C(count) asks for several."
+  - "C(mdevctl undefine -u U [-p P]) -> C(uuid=U [parent=P] state=absent). Differs: a missing definition is no
+    error; the running device under that parent is stopped too."
+  - "C(mdevctl start -u U [-p P -t T]) -> C(uuid=U state=started [parent=P type=T persistent=false]). Differs: a
+    running device is no error; with I(persistent=true) (the default) the device is also defined."
+  - "C(mdevctl stop -u U) -> C(uuid=U state=stopped). Same: the C(get attributes) callout is never run."
+  - "C(mdevctl modify -u U --addattr=A --value=V [--index=N]) -> C(uuid=U state=defined attrs_add=[{A: V}]
+    [attrs_add_index=N]); C(--delattr --index=N) -> C(attrs_delete_index=N). Differs: playbooks should state
+    I(attrs) instead, which is idempotent."
+  - "C(mdevctl modify -u U --live --jsonfile F) -> C(uuid=U attrs=... live=true). Differs: without a callout
+    script that declares live changes the module writes the vfio-ap C(assign_*)/C(unassign_*) attributes itself
+    (mdevctl refuses)."
+  - "C(mdevctl ... --force) -> C(force=true). Same."
+  - "C(mdevctl list [-d] [--dumpjson]) -> M(vfio.passthrough.mdev_info) (C(list), C(list_defined), C(devices))."
+  - "Callouts -> chosen as mdevctl 1.3 chooses them (C(get capabilities) first; a versioned script handles its
+    type alone and refuses what it does not declare). Differs: a script that runs longer than 120 seconds is an
+    error (mdevctl waits for it)."
+  - "Attribute names -> what mdevctl accepts (C(example-attribute)). Differs: names that could leave the device's
+    directory (C(.), C(..), with C(/)) or that no sysfs file can have (empty, surrounding blanks, control
+    characters such as NUL or a newline, over 255 characters) are refused."
 '''
 
 EXAMPLES = r'''
@@ -220,6 +266,13 @@ EXAMPLES = r'''
     devices:
       - {parent: 0.0.0313, uuid: 7e270a25-e163-4922-af60-757fc8ed48c6}
       - {parent: 0.0.0314, uuid: b29e4ca9-5cdb-4ee1-a01b-79085b9ab237}
+
+- name: Exactly four mtty devices, whatever their UUIDs; surplus ones removed
+  vfio.passthrough.mdev:
+    parent: mtty
+    type: mtty-1
+    count: 4
+    exclusive: true
 
 - name: Remove a device and its definition
   vfio.passthrough.mdev:
@@ -296,16 +349,16 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.vfio.passthrough.plugins.module_utils._core.argspec import entry_options, host_options
 from ansible_collections.vfio.passthrough.plugins.module_utils._core.runner import run_plan
 from ansible_collections.vfio.passthrough.plugins.module_utils._mdev.plan import plan_mdevs
-from ansible_collections.vfio.passthrough.plugins.module_utils._mdev.request import STATES, MdevRequest
+from ansible_collections.vfio.passthrough.plugins.module_utils._mdev.request import STATES, MdevRequest, counted
 
 INHERITED = ('parent', 'type', 'autostart', 'state', 'persistent', 'live', 'force')
-ENTRY = ('uuid', 'attrs', 'matrix') + INHERITED
+ENTRY = ('uuid', 'attrs', 'matrix', 'count') + INHERITED
 
 
 def requests(params):
     """One MdevRequest per device, entries inheriting the task's options."""
     single = dict((k, params[k]) for k in ('uuid', 'attrs', 'matrix', 'attrs_delete_index', 'attrs_add',
-                                           'attrs_add_index'))
+                                           'attrs_add_index', 'count'))
     entries = params['devices'] if params['devices'] is not None else [single]
     out = []
     for entry in entries:
@@ -314,7 +367,11 @@ def requests(params):
             if merged.get(key) is None:
                 merged[key] = params[key]
         merged['mdev_type'] = merged.pop('type')
-        out.append(MdevRequest(**merged))
+        count = merged.pop('count', None)
+        if count is not None:
+            out.extend(counted(count, **merged))
+        else:
+            out.append(MdevRequest(**merged))
     return out
 
 
@@ -334,6 +391,7 @@ def main():
         attrs_delete_index=dict(type='int'),
         attrs_add=dict(type='list', elements='dict'),
         attrs_add_index=dict(type='int'),
+        count=dict(type='int'),
         exclusive=dict(type='bool', default=False),
         allow_empty=dict(type='bool', default=False),
         validate=dict(type='bool', default=True),
@@ -342,8 +400,10 @@ def main():
     module = AnsibleModule(
         argument_spec=dict(spec, **host_options()),
         mutually_exclusive=[('devices', 'uuid'), ('devices', 'attrs'), ('devices', 'attrs_add'),
-                            ('devices', 'attrs_delete_index'), ('devices', 'matrix'), ('attrs', 'matrix')],
-        required_if=[('exclusive', True, ('devices',))],
+                            ('devices', 'attrs_delete_index'), ('devices', 'matrix'), ('attrs', 'matrix'),
+                            ('devices', 'count'), ('uuid', 'count'), ('count', 'attrs_add'),
+                            ('count', 'attrs_delete_index')],
+        required_if=[('exclusive', True, ('devices', 'count'), True)],
         required_by={'attrs_add_index': 'attrs_add'},
         supports_check_mode=True,
     )

@@ -9,7 +9,11 @@ short_description: List mediated devices, their definitions and the mdev types o
 version_added: 0.1.0
 description:
   - Everything C(mdevctl list), C(list -d), C(list -v), C(--dumpjson) and C(types) show, as data. Active devices
-    (C(/sys/bus/mdev/devices)) and definitions (C(/etc/mdevctl.d)) are merged per UUID.
+    (C(/sys/bus/mdev/devices)) and definitions (C(/etc/mdevctl.d)) are merged per parent and UUID (mdevctl lets
+    one UUID be defined under several parents; each definition is its own entry). Entries of
+    C(/sys/bus/mdev/devices) that are not UUIDs are skipped, as by mdevctl.
+  - A definition file that mdevctl rejects (an attribute value that is not a string, among others) is reported
+    in C(problems), and M(vfio.passthrough.mdev) never rewrites it.
   - Definition files that cannot be read (invalid or too deeply nested JSON, not UTF-8 text, a directory or link in
     the way, a parent directory whose name is not UTF-8) are reported in C(problems), never fatal; the other
     definitions are listed as usual. Bytes of a name that are not UTF-8 are shown as C(\xNN).
@@ -21,7 +25,7 @@ options:
     description: Only this device.
     type: str
   parent:
-    description: Only devices and types of this parent.
+    description: Only devices and types of this parent (with I(uuid), that parent's definition of the UUID).
     type: str
   type:
     description: Only devices and types of this mdev type.
@@ -54,11 +58,26 @@ EXAMPLES = r'''
 
 RETURN = r'''
 summary:
-  description: One line per device, as C(mdevctl list -d) prints it, with C(active), C(defined) or both.
+  description:
+    - One line per entry of I(devices), exactly as mdevctl prints it - for a definition the line of
+      C(mdevctl list -d) (C(uuid parent type auto|manual), then C( (active)) when it runs), for a device that only
+      runs the line of C(mdevctl list).
   returned: always
   type: list
   elements: str
-  sample: ['669d9b23-fe1b-4ecb-be08-a2fabca99b71 matrix vfio_ap-passthrough manual (defined, active) 3 attrs']
+  sample: ['669d9b23-fe1b-4ecb-be08-a2fabca99b71 matrix vfio_ap-passthrough manual (active)']
+list:
+  description: Exactly the lines C(mdevctl list) prints (running devices; C( (defined)) when a definition exists).
+  returned: always
+  type: list
+  elements: str
+  sample: ['669d9b23-fe1b-4ecb-be08-a2fabca99b71 matrix vfio_ap-passthrough manual (defined)']
+list_defined:
+  description: Exactly the lines C(mdevctl list -d) prints (definitions; C( (active)) when running).
+  returned: always
+  type: list
+  elements: str
+  sample: ['669d9b23-fe1b-4ecb-be08-a2fabca99b71 matrix vfio_ap-passthrough manual (active)']
 devices:
   description: Active and defined devices, one entry per UUID, sorted by parent and UUID.
   returned: always
@@ -82,10 +101,24 @@ devices:
       type: str
       sample: auto
     attrs:
-      description: The defined attributes in order; the list index is mdevctl's C(@{n}).
+      description: The defined attributes in order; the list index is mdevctl's C(@{n}). Empty when not defined.
       type: list
       elements: dict
       sample: [{assign_adapter: '5'}]
+    active_attrs:
+      description:
+        - What the running device runs with - the attributes the C(get attributes) callout script reads (what
+          C(mdevctl list) shows), or for vfio-ap, when no script answers, the matrix the kernel shows in C(matrix)
+          and C(control_domains) as C(assign_*) attributes in hex. Null when neither can tell.
+      returned: for running devices
+      type: list
+      elements: dict
+      sample: [{assign_adapter: '0x5'}, {assign_domain: '0x4'}]
+    active_attrs_source:
+      description: Where I(active_attrs) come from, C(callout) or C(matrix); null when they are null.
+      returned: for running devices
+      type: str
+      sample: matrix
     defined:
       description: Whether a definition exists.
       type: bool
@@ -129,7 +162,8 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.vfio.passthrough.plugins.module_utils._core.argspec import host_options
 from ansible_collections.vfio.passthrough.plugins.module_utils._core.runner import run_info
-from ansible_collections.vfio.passthrough.plugins.module_utils._mdev.inventory import list_mdevs, summary_line
+from ansible_collections.vfio.passthrough.plugins.module_utils._mdev.inventory import (
+    list_defined_lines, list_lines, listing, public, summary_line)
 
 
 def main():
@@ -142,9 +176,10 @@ def main():
     p = module.params
 
     def collect(host):
-        devices, types, problems = list_mdevs(host, p['uuid'], p['parent'], p['type'])
-        return {'summary': [summary_line(d) for d in devices], 'devices': devices, 'types': types,
-                'problems': problems}
+        devices, types, problems = listing(host, p['uuid'], p['parent'], p['type'])
+        return {'summary': [summary_line(d) for d in devices], 'list': list_lines(devices),
+                'list_defined': list_defined_lines(devices), 'devices': [public(d) for d in devices],
+                'types': types, 'problems': problems}
 
     run_info(module, collect)
 

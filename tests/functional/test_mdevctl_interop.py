@@ -45,7 +45,10 @@ def test_mdevctl_devices_are_reported_identically(seed, module):
     info = module('mdev_info', uuid=AP)
     assert info['devices'] == [{'uuid': AP, 'parent': 'matrix', 'mdev_type': 'vfio_ap-passthrough', 'start': 'auto',
                                 'attrs': [{'assign_adapter': '5'}, {'assign_domain': '4'}],
-                                'defined': True, 'active': True}]
+                                'defined': True, 'active': True,
+                                # what it runs with, from the matrix the kernel shows
+                                'active_attrs': [{'assign_adapter': '0x5'}, {'assign_domain': '0x4'}],
+                                'active_attrs_source': 'matrix'}]
     listed = json.loads(mdevctl(seed, 'list', '-d', '--dumpjson'))
     assert next(iter(listed[0]['matrix'][0].values()))['attrs'] == info['devices'][0]['attrs']
     again = module('mdev', uuid=AP, state='started')

@@ -74,12 +74,12 @@ def assigned(host):
 def autostarted(host):
     """Every APQN an ``auto`` vfio_ap definition claims, ``{(adapter, domain): uuid}`` (what boot will start)."""
     owned = {}
-    for uuid, definition in ConfigStore(host).all().items():
+    for definition in ConfigStore(host).definitions().values():
         if definition.start == 'auto' and is_ap(definition.mdev_type):
             matrix = wanted_matrix(definition.attrs)
             for a in matrix['adapter']:
                 for d in matrix['domain']:
-                    owned[(a, d)] = uuid
+                    owned[(a, d)] = definition.uuid
     return owned
 
 

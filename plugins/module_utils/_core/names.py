@@ -16,7 +16,6 @@ MAX_NAME = 255
 _SAFE = re.compile(r'^[A-Za-z0-9_][A-Za-z0-9_.:+@-]*$')
 _BUS = re.compile(r'^[a-z0-9][a-z0-9_-]{0,63}$')
 _DRIVER = re.compile(r'^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$')
-_ATTR = re.compile(r'^[a-z0-9_]{1,64}$')
 _PCI = re.compile(r'^(?:([0-9a-f]{1,8}):)?([0-9a-f]{1,2}):([0-9a-f]{1,2})\.([0-7])$')
 _CSS = re.compile(r'^(?:(?:0x)?([0-9a-f]{1,2})\.([0-3])\.)?(?:0x)?([0-9a-f]{1,4})$')
 _AP_QUEUE = re.compile(r'^([0-9a-f]{1,2})\.([0-9a-f]{1,4})$')
@@ -53,8 +52,19 @@ def driver_name(value, field='driver'):
 
 
 def attr_name(value, field='attribute'):
-    """A sysfs attribute name such as ``assign_adapter``."""
-    return _check(field, value, _ATTR, 'sysfs attribute name (lowercase letters, digits and _)')
+    """A sysfs attribute name of an mdev, such as ``assign_adapter`` or ``example-attribute``.
+
+    mdevctl takes any string as an attribute name; every one that is a single path component is
+    accepted. Refused is what could name something outside the device's directory, or the
+    directory itself (``.``, ``..``, names with ``/``), and what no file in sysfs can be named, as
+    for every other name: empty, surrounding white space, control characters (NUL, newline),
+    more than 255 characters.
+    """
+    value = _text(field, value)
+    if value in ('.', '..') or '/' in value or any(ord(c) < 32 or ord(c) == 127 for c in value):
+        raise InvalidArgument('%s %r is not a sysfs attribute name: it must be one path component (not empty, . or '
+                              '.., without /, NUL or newline)' % (field, value), value=value[:64], field=field)
+    return value
 
 
 def safe_name(value, field='name'):
@@ -112,6 +122,23 @@ _DEVICE_FORMS = {'pci': pci_address, 'css': ccw_busid, 'ccw': ccw_busid, 'ap': a
 def device_name(bus, value, field='device'):
     """The canonical name of a device of ``bus`` (pci, css, ccw and ap have fixed forms)."""
     return _DEVICE_FORMS.get(bus, safe_name)(value, field)
+
+
+def bus_device(bus, value, field='device'):
+    """``(bus, device)`` from a device name, which may carry its bus as driverctl prints it: ``pci/0000:01:00.0``.
+
+    The bus in the name wins over ``bus``, as with driverctl. A value whose part before ``/`` is
+    no bus name is checked as a whole, as a device of ``bus`` (and refused, since no device
+    name has a ``/``).
+    """
+    if isinstance(value, str) and '/' in value:
+        prefix, _sep, rest = value.partition('/')
+        try:
+            prefix = bus_name(prefix, field)
+        except InvalidArgument:
+            return bus, device_name(bus, value, field)
+        return prefix, device_name(prefix, rest, field)
+    return bus, device_name(bus, value, field)
 
 
 def uuid(value, field='uuid'):

@@ -51,11 +51,13 @@ def _too_deep(where):
     return '%s is nested too deeply: more than %d levels of JSON arrays and objects' % (where, MAX_DEPTH)
 
 
-def normalize_attrs(attrs, field='attrs'):
+def normalize_attrs(attrs, field='attrs', strict=False):
     """Validate mdevctl-style attrs (a list of one-key mappings) into ``[(name, value)]``.
 
     Values become strings as mdevctl stores them; an integer from YAML is written in decimal,
-    so quote hex values such as ``'0xab'`` to keep them as written.
+    so quote hex values such as ``'0xab'`` to keep them as written. With ``strict`` (what a
+    definition file or a callout script gives), a value must already be a string: mdevctl
+    rejects a file with any other value, so it is never read as one nor rewritten.
     """
     if attrs is None:
         return None
@@ -69,6 +71,10 @@ def normalize_attrs(attrs, field='attrs'):
                                   % (field, index, item), field=field, value=repr(item)[:200])
         (name, value), = item.items()
         name = _names.attr_name(name, field='%s[%d] name' % (field, index))
+        if strict and not isinstance(value, str):
+            raise InvalidArgument('%s[%d] %s: the value is %s, not a string, which mdevctl does not accept'
+                                  % (field, index, name, json.dumps(value)[:64]), field=field,
+                                  value=repr(value)[:200])
         if isinstance(value, bool) or not isinstance(value, (str, int)):
             raise InvalidArgument('%s[%d] %s: the value must be a string or an integer, got %r'
                                   % (field, index, name, value), field=field, value=repr(value)[:200])
@@ -137,7 +143,7 @@ class Definition(object):
         if start not in AUTOSTART:
             raise ConfigError('%s: "start" is %r, not auto or manual' % (where, start), path=where)
         try:
-            attrs = normalize_attrs(obj.get('attrs', []), field='%s attrs' % where)
+            attrs = normalize_attrs(obj.get('attrs', []), field='%s attrs' % where, strict=True)
         except InvalidArgument as exc:
             raise ConfigError(exc.msg, path=where)
         extra = OrderedDict((k, v) for k, v in obj.items() if k not in ('mdev_type', 'start', 'attrs'))
@@ -145,23 +151,27 @@ class Definition(object):
 
 
 class ConfigStore(object):
-    """``/etc/mdevctl.d``: one directory per parent, one file per uuid."""
+    """``/etc/mdevctl.d``: one directory per parent, one file per uuid.
+
+    A definition is known by its parent and uuid together: mdevctl lets the same uuid be defined
+    under several parents (``-p`` tells them apart), so nothing here is keyed by the uuid alone.
+    """
 
     def __init__(self, host):
         self.host = host
         self.dir = host.path(*MDEVCTL_DIR)
         self._cache = None
         self.problems = []
-        self.names = {}
+        self.names = {}  # (parent, uuid) -> the file's path relative to the directory, as found
 
     def path(self, parent, uuid):
         """The file of one definition (under the name it was found with, such as an uppercase UUID).
 
         ``parent`` may be the printable name a problem reports for a directory whose name is not UTF-8.
         """
-        found = self.names.get(uuid)
-        if found and found[0] == parent:
-            return os.path.join(self.dir, found[1])
+        found = self.names.get((parent, uuid))
+        if found:
+            return os.path.join(self.dir, found)
         return os.path.join(self.dir, parent, uuid)
 
     def display(self, parent, uuid):
@@ -181,11 +191,14 @@ class ConfigStore(object):
                 self._problem(None, None, shown, 'cannot list %s: %s' % (shown, exc.strerror))
             return []
 
-    def all(self):
-        """Every readable definition, ``{uuid: Definition}``; unreadable files go to ``problems``."""
+    def definitions(self):
+        """Every readable definition, ``{(parent, uuid): Definition}`` sorted by parent and uuid.
+
+        Unreadable files go to ``problems``.
+        """
         if self._cache is not None:
             return self._cache
-        found, self.problems, self.names = {}, [], {}
+        found, self.problems, self.names = OrderedDict(), [], {}
         for parent in self._parents():
             pdir = os.path.join(self.dir, parent)
             if parent == SCRIPTS_DIR or not os.path.isdir(pdir) or os.path.islink(pdir):
@@ -202,42 +215,71 @@ class ConfigStore(object):
                     uuid = _names.uuid(name)
                 except InvalidArgument:
                     continue  # not a definition (mdevctl ignores such files too)
-                self.names[uuid] = (shown, os.path.join(parent, name))
+                self.names[(shown, uuid)] = os.path.join(parent, name)
                 where = self.display(shown, uuid)
                 try:
                     if shown != parent:
                         raise ConfigError('%s: the directory name %s is not UTF-8, so it names no parent device'
                                           % (where, shown), path=where)
                     text = _fileio.read_text(os.path.join(pdir, name), where)
-                    found[uuid] = Definition.from_text(uuid, parent, text, where)
+                    found[(parent, uuid)] = Definition.from_text(uuid, parent, text, where)
                 except ConfigError as exc:
                     self._problem(uuid, shown, where, exc.msg)
         self._cache = found
         return found
 
-    def get(self, uuid):
-        """The definition of ``uuid``, or None."""
-        return self.all().get(uuid)
+    def all(self):
+        """Readable definitions by uuid alone, ``{uuid: Definition}``, for callers that know of one parent a uuid.
 
-    def problem(self, uuid):
-        """The error that keeps ``uuid``'s file from being read, or None."""
-        self.all()
-        return next((p for p in self.problems if p['uuid'] == uuid), None)
+        Where a uuid is defined under several parents only the first parent's definition is here:
+        use ``definitions()``, which has them all.
+        """
+        out = OrderedDict()
+        for (_parent, uuid), d in self.definitions().items():
+            out.setdefault(uuid, d)
+        return out
+
+    def parents_of(self, uuid):
+        """The parents under which ``uuid`` has a file, readable or not, sorted."""
+        self.definitions()
+        return sorted(set(p for p, u in self.definitions() if u == uuid) |
+                      set(p['parent'] for p in self.problems if p['uuid'] == uuid))
+
+    def get(self, uuid, parent=None):
+        """The definition of ``uuid`` under ``parent``, or None.
+
+        Without ``parent``, the one definition of ``uuid``; InvalidArgument names the parents when
+        there are several.
+        """
+        defs = self.definitions()
+        if parent is not None:
+            return defs.get((parent, uuid))
+        found = [d for (p, u), d in defs.items() if u == uuid]
+        if len(found) > 1:
+            raise InvalidArgument('mdev %s is defined under more than one parent (%s); give the parent' % (
+                uuid, ', '.join(d.parent for d in found)), value=uuid, field='parent')
+        return found[0] if found else None
+
+    def problem(self, uuid, parent=None):
+        """The error that keeps ``uuid``'s file (under ``parent`` when given) from being read, or None."""
+        self.definitions()
+        return next((p for p in self.problems if p['uuid'] == uuid and parent in (None, p['parent'])), None)
 
     def _written(self, uuid, parent, path, definition):
         # Keep the cache in step with the file instead of reading the whole directory again after
         # each write: converging hundreds of devices would otherwise cost a read of every file per file.
-        self.problems = [p for p in self.problems if p['uuid'] != uuid]
+        key = (parent, uuid)
+        self.problems = [p for p in self.problems if (p['parent'], p['uuid']) != key]
         if definition is None:
-            self._cache.pop(uuid, None)
-            self.names.pop(uuid, None)
+            self._cache.pop(key, None)
+            self.names.pop(key, None)
         else:
-            self._cache[uuid] = definition.copy()
-            self.names[uuid] = (parent, os.path.join(parent, os.path.basename(path)))
+            self._cache[key] = definition.copy()
+            self.names[key] = os.path.join(parent, os.path.basename(path))
 
     def write(self, definition):
         """Write a definition atomically (mode 0644, no symlink followed)."""
-        self.all()
+        self.definitions()
         path = self.path(definition.parent, definition.uuid)
         if os.path.islink(self.dir):  # the parent's directory is checked by write_atomic, this one here
             shown = self.host.display(self.dir)
@@ -251,7 +293,7 @@ class ConfigStore(object):
 
     def remove_file(self, parent, uuid):
         """Remove a definition's file whatever its content (an unreadable one, on request)."""
-        self.all()
+        self.definitions()
         path = self.path(parent, uuid)
         try:
             _fileio.remove(path, self.host.display(path))
@@ -262,8 +304,16 @@ class ConfigStore(object):
 
     def remove(self, definition):
         """Remove a definition's file (and its parent directory when it becomes empty)."""
+        path = self.path(definition.parent, definition.uuid)
         self.remove_file(definition.parent, definition.uuid)
         try:
-            os.rmdir(os.path.dirname(self.path(definition.parent, definition.uuid)))
+            os.rmdir(os.path.dirname(path))
         except OSError:
             pass
+
+    def age(self, parent, uuid):
+        """When the definition's file was last written (ns since the epoch), or None."""
+        try:
+            return os.stat(self.path(parent, uuid)).st_mtime_ns
+        except OSError:
+            return None

@@ -42,33 +42,58 @@ class DeviceView(object):
         return '%s (%s)' % (self.uuid, 'active' if self.active else 'autostart' if self.autostart else 'defined')
 
 
+def key_of(view):
+    """A device's key: its parent and uuid (mdevctl lets one uuid be defined under several parents)."""
+    return (view.parent, view.uuid)
+
+
 class System(object):
-    """Everything validation looks at; plain data, so tests and benchmarks can build it directly."""
+    """Everything validation looks at; plain data, so tests and benchmarks can build it directly.
+
+    ``devices`` are keyed by ``(parent, uuid)``.
+    """
 
     def __init__(self, devices, host_adapters=None, host_domains=None, max_adapter=255, max_domain=255,
                  capacity=None):
-        self.devices = OrderedDict((d.uuid, d) for d in devices)
+        self.devices = OrderedDict((key_of(d), d) for d in devices)
         self.host_adapters = host_adapters if host_adapters is not None else set()
         self.host_domains = host_domains if host_domains is not None else set()
         self.max_adapter = max_adapter
         self.max_domain = max_domain
         self.capacity = capacity or {}
 
+    def keys(self, proposed):
+        """``proposed`` keyed by ``(parent, uuid)``: a bare uuid stands for its view's key, or (removing)
+        for every device with that uuid."""
+        out = OrderedDict()
+        for key, view in proposed.items():
+            if isinstance(key, tuple):
+                out[key] = view
+            elif view is not None:
+                out[key_of(view)] = view
+            else:
+                for have in self.devices:
+                    if have[1] == key:
+                        out[have] = None
+        return out
+
     def with_changes(self, proposed):
         """A copy in which ``proposed`` devices replace (or join) the current ones; None removes."""
         devices = OrderedDict(self.devices)
-        for uuid, view in proposed.items():
+        for key, view in self.keys(proposed).items():
             if view is None:
-                devices.pop(uuid, None)
+                devices.pop(key, None)
             else:
-                devices[uuid] = view
+                devices[key] = view
         return System(devices.values(), self.host_adapters, self.host_domains, self.max_adapter,
                       self.max_domain, self.capacity)
 
 
 def _conflict(kind, msg, devices, **extra):
-    out = OrderedDict([('kind', kind), ('msg', msg), ('devices', sorted(devices))])
+    """A finding about DeviceViews; ``_keys`` (their keys) is dropped before it is reported."""
+    out = OrderedDict([('kind', kind), ('msg', msg), ('devices', sorted(d.uuid for d in devices))])
     out.update(extra)
+    out['_keys'] = sorted(key_of(d) for d in devices)
     return out
 
 
@@ -78,24 +103,24 @@ def _ap_conflicts(system, concerned):
     owner = {}
     limits = {'adapter': system.max_adapter, 'domain': system.max_domain, 'control_domain': system.max_domain}
     for dev in system.devices.values():
-        if dev.matrix is None or not (dev.may_run or dev.uuid in concerned):
+        if dev.matrix is None or not (dev.may_run or key_of(dev) in concerned):
             continue
         m = dev.matrix
         for kind in KINDS:
             over = sorted(i for i in m[kind] if i > limits[kind])
             if over:
                 found.append(_conflict('above_maximum', '%s %s of mdev %s is above the host\'s maximum (%d)' % (
-                    kind.replace('_', ' '), ', '.join('%#x' % i for i in over), dev.uuid, limits[kind]), [dev.uuid]))
+                    kind.replace('_', ' '), ', '.join('%#x' % i for i in over), dev.uuid, limits[kind]), [dev]))
         if m['control_domain'] and not m['domain']:
             found.append(_conflict('control_without_usage', 'mdev %s has control domains (%s) but no usage domain' % (
-                dev.uuid, ', '.join('%#x' % i for i in sorted(m['control_domain']))), [dev.uuid]))
+                dev.uuid, ', '.join('%#x' % i for i in sorted(m['control_domain']))), [dev]))
         host_adapters = m['adapter'] & system.host_adapters
         host_domains = m['domain'] & system.host_domains
         if host_adapters and host_domains:
             apqns = [queue_name(a, d) for a in sorted(host_adapters) for d in sorted(host_domains)]
             found.append(_conflict('reserved_for_host', 'mdev %s claims APQN %s, reserved for the host by '
                                    '/sys/bus/ap/apmask and aqmask (not free for vfio_ap)' % (dev.uuid, apqn_list(apqns)),
-                                   [dev.uuid], apqns=apqns))
+                                   [dev], apqns=apqns))
         if not dev.may_run:
             continue  # a device that cannot run shares nothing with anyone
         for a in m['adapter']:
@@ -105,7 +130,7 @@ def _ap_conflicts(system, concerned):
                     found.append(_conflict('apqn_in_use', 'APQN %s is assigned to both mdev %s and mdev %s, '
                                            'which can run at the same time' % (queue_name(a, d), other.label(),
                                                                                dev.label()),
-                                           [other.uuid, dev.uuid], apqns=[queue_name(a, d)]))
+                                           [other, dev], apqns=[queue_name(a, d)]))
     return found
 
 
@@ -121,7 +146,7 @@ def _instance_conflicts(system):
         if capacity is not None and len(devs) > capacity:
             found.append(_conflict('no_instances', '%d mdevs of type %s on parent %s can run (%s) but the parent holds '
                                    '%d' % (len(devs), key[1], key[0], ', '.join(d.label() for d in devs), capacity),
-                                   [d.uuid for d in devs]))
+                                   devs))
     return found
 
 
@@ -133,7 +158,7 @@ def _merge_apqn_conflicts(found):
         if c['kind'] != 'apqn_in_use':
             rest.append(c)
             continue
-        key = tuple(c['devices'])
+        key = tuple(c['_keys'])
         if key in merged:
             merged[key]['apqns'] += c['apqns']
         else:
@@ -151,11 +176,14 @@ def find_conflicts(system, proposed=None):
     With a proposal, only conflicts that involve a proposed device are returned: what was
     already wrong elsewhere does not block an unrelated change.
     """
+    proposed = system.keys(proposed) if proposed else None
     concerned = set(proposed or ())
     target = system.with_changes(proposed) if proposed else system
     found = _merge_apqn_conflicts(_ap_conflicts(target, concerned)) + _instance_conflicts(target)
     if proposed:
-        found = [c for c in found if concerned.intersection(c['devices'])]
+        found = [c for c in found if concerned.intersection(c['_keys'])]
+    for c in found:
+        del c['_keys']
     return found
 
 
@@ -175,13 +203,14 @@ def read_system(host, store=None, active=None, dirs=None):
         with ReadPass() as own:
             return read_system(host, store, active, own)
     store = store or ConfigStore(host)
-    defined = store.all()
+    defined = store.definitions()
     active = _mdev.running(host, dirs) if active is None else active
     views = []
-    for uuid in sorted(set(defined) | set(active)):
-        d = defined.get(uuid)
+    for parent, uuid in sorted(set(defined) | set((p, u) for u, (p, _t) in active.items())):
+        d = defined.get((parent, uuid))
         act = active.get(uuid)
-        parent, mtype = act if act else (d.parent, d.mdev_type)
+        act = act if act and act[0] == parent else None
+        mtype = act[1] if act else d.mdev_type
         views.append(view_of(uuid, parent, mtype, act is not None, bool(d and d.start == 'auto'),
                              d.attrs if d else [], host, dirs))
     bus = APBus(host)

@@ -6,34 +6,62 @@ Kept apart from the planner so that an info module loads only what it reads with
 from collections import OrderedDict
 
 from .._core import names as _names
+from .._core.errors import VfioError
+from .._sysfs.readpass import ReadPass
 from . import sysfs as _mdev
+from .active import running_attrs
+from .callouts import Callouts
 from .config import ConfigStore, attrs_json
 
 
-def list_mdevs(host, uuid=None, parent=None, mdev_type=None):
-    """What ``mdevctl list``, ``list -d`` and ``types`` show, merged per uuid, with filters.
+def list_mdevs(host, uuid=None, parent=None, mdev_type=None, callouts=None):
+    """``(devices, types, problems)`` of ``listing`` with the devices as reported."""
+    devices, types, problems = listing(host, uuid, parent, mdev_type, callouts)
+    return [public(e) for e in devices], types, problems
+
+
+def listing(host, uuid=None, parent=None, mdev_type=None, callouts=None):
+    """What ``mdevctl list``, ``list -d`` and ``types`` show, merged per (parent, uuid), with filters.
 
     Returns ``(devices, types, problems)``: devices sorted by parent and uuid; types as
-    ``{parent: {type: info}}``; problems lists definition files that cannot be read.
+    ``{parent: {type: info}}``; problems lists definition files that cannot be read. Keys that
+    start with ``_`` are for the summary lines only (``public`` drops them). A uuid
+    defined under several parents is listed once per parent; a running device is listed under
+    the parent it runs on. A running device also has ``active_attrs``, what it runs with: from
+    the ``get attributes`` callout where a script answers (as ``mdevctl list`` shows), else for
+    vfio_ap from the matrix the kernel shows; ``active_attrs_source`` says which.
     """
     uuid = _names.uuid(uuid) if uuid is not None else None
     parent = _names.safe_name(parent, 'parent') if parent is not None else None
     mdev_type = _names.safe_name(mdev_type, 'type') if mdev_type is not None else None
     store = ConfigStore(host)
-    defined = store.all()
-    active = _mdev.running(host)
+    defined = store.definitions()
+    callouts = Callouts(host) if callouts is None else callouts
     devices = []
-    for u in set(defined) | set(active):
-        d = defined.get(u)
-        act = active.get(u)
-        p, t = (act[0], act[1]) if act else (d.parent, d.mdev_type)
-        if (uuid and u != uuid) or (parent and p != parent) or (mdev_type and t != mdev_type):
-            continue
-        devices.append(OrderedDict([
-            ('uuid', u), ('parent', p), ('mdev_type', t), ('start', d.start if d else None),
-            ('attrs', attrs_json(d.attrs) if d else []), ('defined', d is not None), ('active', act is not None),
-        ]))
-    devices.sort(key=lambda e: (e['parent'], e['uuid']))
+    with ReadPass() as dirs:
+        active = _mdev.running(host, dirs)
+        keys = set(defined) | set((p, u) for u, (p, _t) in active.items())
+        for p, u in sorted(keys):
+            d = defined.get((p, u))
+            act = active.get(u)
+            act = act if act and act[0] == p else None
+            t = act[1] if act else d.mdev_type
+            if (uuid and u != uuid) or (parent and p != parent) or (mdev_type and t != mdev_type):
+                continue
+            entry = OrderedDict([
+                ('uuid', u), ('parent', p), ('mdev_type', t), ('start', d.start if d else None),
+                ('attrs', attrs_json(d.attrs) if d else []), ('defined', d is not None), ('active', act is not None),
+            ])
+            if act:
+                try:
+                    attrs, source = running_attrs(host, callouts, u, p, t, dirs)
+                except VfioError:
+                    attrs, source = None, None  # mdevctl list shows no attributes then either
+                entry['active_attrs'] = attrs_json(attrs) if attrs is not None else None
+                entry['active_attrs_source'] = source
+            entry['_definition_type'] = d.mdev_type if d else None
+            entry['_file'] = (p, u) in store.names
+            devices.append(entry)
     types = OrderedDict()
     for name in _mdev.parent_names(host):
         if parent and name != parent:
@@ -45,9 +73,35 @@ def list_mdevs(host, uuid=None, parent=None, mdev_type=None):
     return devices, types, store.problems
 
 
+def list_lines(devices):
+    """The lines ``mdevctl list`` prints for the running devices among ``devices``.
+
+    ``uuid parent type auto|manual``, then `` (defined)`` when a definition file exists under
+    that parent; the start is the definition's, ``manual`` without a readable one.
+    """
+    return ['%s %s %s %s%s' % (e['uuid'], e['parent'], e['mdev_type'], e['start'] or 'manual',
+                               ' (defined)' if e['_file'] else '')
+            for e in devices if e['active']]
+
+
+def list_defined_lines(devices):
+    """The lines ``mdevctl list -d`` prints for the definitions among ``devices``.
+
+    ``uuid parent type auto|manual``, then `` (active)`` when the device runs under that parent
+    with the defined type.
+    """
+    return ['%s %s %s %s%s' % (e['uuid'], e['parent'], e['_definition_type'], e['start'],
+                               ' (active)' if e['active'] and e['mdev_type'] == e['_definition_type'] else '')
+            for e in devices if e['defined']]
+
+
 def summary_line(entry):
-    """One line for a device, as mdevctl prints it: uuid parent type start (defined, active)."""
-    state = ', '.join(w for w, on in (('defined', entry['defined']), ('active', entry['active'])) if on)
-    attrs = ' %d attr%s' % (len(entry['attrs']), '' if len(entry['attrs']) == 1 else 's') if entry['attrs'] else ''
-    return '%s %s %s %s (%s)%s' % (entry['uuid'], entry['parent'], entry['mdev_type'], entry['start'] or '-',
-                                   state, attrs)
+    """One line for a device, exactly as mdevctl prints it: ``list -d``'s for a definition, ``list``'s otherwise."""
+    if entry['defined']:
+        return list_defined_lines([entry])[0]
+    return list_lines([entry])[0]
+
+
+def public(entry):
+    """An entry without the keys only the summary lines need."""
+    return OrderedDict((k, v) for k, v in entry.items() if not k.startswith('_'))

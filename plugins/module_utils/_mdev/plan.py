@@ -12,6 +12,7 @@ whole system before anything is applied.
 """
 
 import uuid as uuidlib
+from collections import OrderedDict
 
 from .._ap.masks import APBus
 from .._ap.matrix import is_ap, matrix_writes, read_matrix, wanted_matrix
@@ -22,10 +23,11 @@ from .._sysfs.readpass import ReadPass
 from . import state as _state
 from . import sysfs as _mdev
 from .callouts import Callouts
-from .config import ConfigStore, Definition, normalize_attrs
+from .active import callout_attrs, matrix_attrs_of
+from .config import ConfigStore, Definition
 from .conflicts import find_conflicts, read_system, view_of
 from .request import MdevRequest
-from .steps import DeviceSteps, MdevChange, matrix_attrs_of
+from .steps import DeviceSteps, MdevChange
 
 
 _DESIRED = object()  # stands for the desired definition when asking the state machine what it keeps
@@ -37,7 +39,7 @@ class Snapshot(object):
     def __init__(self, host):
         self.host = host
         self.store = ConfigStore(host)
-        self.defined = self.store.all()
+        self.defined = self.store.definitions()  # {(parent, uuid): Definition}
         self.dirs = ReadPass()  # open for planning only: plan_mdevs closes it
         self.running = _mdev.running(host, self.dirs)
         self.callouts = Callouts(host)
@@ -102,7 +104,12 @@ class MdevPlan(Plan):
 
 
 class MdevPlanner(object):
-    """Resolves requests against one Snapshot and turns each into an MdevChange of one MdevPlan."""
+    """Resolves requests against one Snapshot and turns each into MdevChanges of one MdevPlan.
+
+    A definition is a (parent, uuid) pair: a request that names its parent concerns that pair
+    only; one that does not concerns every pair of its uuid, and is refused as ambiguous when
+    there are several (except ``absent``, which removes them all, as ``mdevctl undefine -u``).
+    """
 
     def __init__(self, snapshot):
         self.snap = snapshot
@@ -111,27 +118,54 @@ class MdevPlanner(object):
         self.plan = MdevPlan(snapshot)
         self.releases = []  # changes that give up vfio_ap assignments, applied before all others
 
+    def candidates(self, req):
+        """The uuids of existing devices an anonymous request could mean, oldest definition first.
+
+        Definitions of its parent and type (with its attrs, when given) come first, oldest file
+        first; then devices that run there undefined (running the attrs, when given).
+        """
+        defined, running, store = self.snap.defined, self.snap.running, self.snap.store
+        found = [(store.age(p, u) or 0, u) for (p, u), d in defined.items()
+                 if (p, d.mdev_type) == (req.parent, req.mdev_type) and (req.attrs is None or d.attrs == req.attrs)]
+        matches = [u for _age, u in sorted(found)]
+        if not matches or req.counted:
+            others = [u for u, (p, t) in sorted(running.items())
+                      if (p, t) == (req.parent, req.mdev_type) and (p, u) not in defined and u not in matches]
+            # with attrs, a running device matches when it runs them: a task with persistent: false
+            # finds its own device again instead of inventing a new uuid every run. Stopping never asks
+            # a callout script (mdevctl's stop does not either).
+            asks = req.attrs is not None and req.state not in ('stopped', 'absent')
+            matches += others if not asks else [u for u in others if self._runs(u, req.parent, req.mdev_type,
+                                                                                 req.attrs)]
+        return matches
+
     def find_uuid(self, req):
         """The uuid a request means: its own, the one device that matches it, or a new one (None for absent)."""
         if req.uuid:
             return req.uuid
-        defined, running = self.snap.defined, self.snap.running
-        matches = [u for u, d in sorted(defined.items())
-                   if (d.parent, d.mdev_type) == (req.parent, req.mdev_type) and
-                   (req.attrs is None or d.attrs == req.attrs)]
-        if not matches:
-            candidates = [u for u, (p, t) in sorted(running.items())
-                          if (p, t) == (req.parent, req.mdev_type) and u not in defined]
-            # with attrs, a running device matches when it runs them: a task with persistent: false
-            # finds its own device again instead of inventing a new uuid every run
-            matches = candidates if req.attrs is None else [
-                u for u in candidates if self._runs(u, req.parent, req.mdev_type, req.attrs)]
-        if len(matches) > 1:
-            raise InvalidArgument('more than one mdev of type %s on parent %s matches (%s); give the uuid' % (
-                req.mdev_type, req.parent, ', '.join(matches)), field='uuid', value=', '.join(matches))
-        if matches:
-            return matches[0]
-        return None if req.state == 'absent' else str(uuidlib.uuid4())
+        return self.share([req])[0]
+
+    def share(self, reqs):
+        """Uuids for anonymous requests of one pool (parent, type, attrs), in order: existing devices first.
+
+        ``count`` requests take the oldest matches and leave the rest; other requests must match
+        no more devices than there are requests (which ones would be a guess).
+        """
+        matches = self.candidates(reqs[0])
+        counted = any(r.counted for r in reqs)
+        if len(matches) > len(reqs) and not counted:
+            req = reqs[0]
+            raise InvalidArgument('more than one mdev of type %s on parent %s matches (%s)%s; give the uuid%s' % (
+                req.mdev_type, req.parent, ', '.join(matches),
+                ' for %d entries' % len(reqs) if len(reqs) > 1 else '', ', or use count' if len(reqs) > 1 else ''),
+                field='uuid', value=', '.join(matches))
+        out = []
+        for index, req in enumerate(reqs):
+            if index < len(matches):
+                out.append(matches[index])
+            else:
+                out.append(None if req.state == 'absent' else str(uuidlib.uuid4()))
+        return out
 
     def _runs(self, uuid, parent, mtype, attrs):
         """True if the running device ``uuid`` runs with ``attrs`` (as far as the host or a callout can tell)."""
@@ -139,36 +173,79 @@ class MdevPlanner(object):
             return read_matrix(self.host, uuid, self.snap.dirs) == wanted_matrix(attrs)
         return self._running_attrs(uuid, parent, mtype) == attrs
 
+    def known_parents(self, uuid):
+        """Every parent ``uuid`` is defined under (readable or not) or runs under, sorted."""
+        running = self.snap.running.get(uuid)
+        return sorted(set(self.snap.store.parents_of(uuid)) | (set([running[0]]) if running else set()))
+
     def add(self, req):
-        """Plan one request whose uuid is resolved."""
+        """Plan one request whose uuid is resolved: one change, or one per parent for absent without parent."""
         uuid = req.uuid
-        problem = self.snap.store.problem(uuid)
+        if req.parent is not None:
+            return [self._add_one(req, req.parent)]
+        known = self.known_parents(uuid)
+        running = self.snap.running.get(uuid)
+        if len(known) > 1:
+            if req.state == 'absent':
+                return [self._add_one(req, parent) for parent in known]
+            if req.state == 'stopped' and not req.edits_definition:
+                # only the running device is concerned, and there is one
+                return [self._add_one(req, running[0] if running else None)]
+            where = ', '.join('%s (%s)' % (p, self._where(p, uuid)) for p in known)
+            raise InvalidArgument('mdev %s is ambiguous: it is known under more than one parent: %s; give parent'
+                                  % (uuid, where), value=uuid, field='parent', parents=known)
+        return [self._add_one(req, known[0] if known else None)]
+
+    def _where(self, parent, uuid):
+        running = self.snap.running.get(uuid)
+        files = [self.snap.store.display(parent, uuid)] if parent in self.snap.store.parents_of(uuid) else []
+        return ', '.join(files + (['running'] if running and running[0] == parent else []))
+
+    def _add_one(self, req, parent):
+        """Plan a request for the definition and device of ``uuid`` under ``parent`` (None: neither exists)."""
+        uuid = req.uuid
+        store = self.snap.store
+        problem = store.problem(uuid, parent) if parent is not None else None
         if problem and req.state != 'absent':
             raise ConfigError('mdev %s: %s; fix or remove the file first' % (uuid, problem['msg']),
                               path=problem['path'])
         running = self.snap.running.get(uuid)
+        if running and parent is not None and running[0] != parent:
+            if req.state == 'started':
+                raise InvalidArgument('mdev %s already exists as type %s on parent %s, not %s on %s' % (
+                    uuid, running[1], running[0], req.mdev_type or 'a device', parent), value=uuid, field='uuid')
+            running = None  # the device that runs is another parent's: left alone
         if problem:  # absent was asked for: the unreadable definition goes too
             steps = [('purge', problem['parent'])] + \
                 ([('stop', self._as_running(uuid, running, None))] if running else [])
-            change = self._change(uuid, req, None, running, None, False, steps, None)
+            change = self._change(uuid, req, None, running, None, False, steps, None, parent)
             change.actions[0] = 'remove unreadable %s' % problem['path']
             return change
-        before = self.snap.defined.get(uuid)
-        parent = req.parent or (before.parent if before else None) or (running[0] if running else None)
+        before = self.snap.defined.get((parent, uuid)) if parent is not None else None
         mtype = req.mdev_type or (before.mdev_type if before else None) or (running[1] if running else None)
         if parent is None or mtype is None:
             if req.state in ('stopped', 'absent') and not before and not running:
-                return self._change(uuid, req, before, running, before, bool(running), [], None)
+                return self._change(uuid, req, before, running, before, bool(running), [], None, parent)
             raise NotFound('mdev %s is neither active nor defined; give parent and type' % uuid, value=uuid)
-        self._check_identity(uuid, req, before, running, parent, mtype)
+        self._check_identity(uuid, running, parent, mtype)
         base = before.attrs if before else []
         running_def = self._as_running(uuid, running, before) if running else None
         defines = _state.targets(req.state, req.persistent, req.mdev_type is not None, before, running,
                                  _DESIRED)[0] is _DESIRED
         if before is None and running and defines and req.attrs is None:
             # defining a device made by other means keeps what it runs (mdevctl define -u): its
-            # vfio_ap matrix as the kernel shows it, else what a callout reads
-            base = running_def.attrs if is_ap(mtype) else self._running_attrs(uuid, parent, mtype)
+            # vfio_ap matrix as the kernel shows it, else what a callout reads; stopping never asks
+            # a callout (mdevctl's stop does not), so a definition written while stopping has what
+            # the kernel shows, or no attributes
+            if is_ap(mtype):
+                base = running_def.attrs
+            elif req.state in ('stopped', 'absent'):
+                base = []
+                self.plan.warnings.append('mdev %s: the attributes of the running device are not read when it is '
+                                          'stopped (no get-attributes callout), so its new definition has none; '
+                                          'give attrs, or define it before stopping it' % uuid)
+            else:
+                base = self._running_attrs(uuid, parent, mtype)
         desired = Definition(uuid, parent, mtype, req.autostart or (before.start if before else 'manual'),
                              req.edited_attrs(base, uuid), before.extra if before else None)
         want_def, want_running = _state.targets(req.state, req.persistent, req.mdev_type is not None, before,
@@ -192,7 +269,7 @@ class MdevPlanner(object):
             self.host if running and want_running and not live else None, self.snap.dirs)
         if is_ap(mtype) and ('live', desired) in steps:
             self._release_first(uuid, req, before, desired)
-        return self._change(uuid, req, before, running, want_def, want_running, steps, view)
+        return self._change(uuid, req, before, running, want_def, want_running, steps, view, parent)
 
     def _release_first(self, uuid, req, before, desired):
         """Hoist what a live vfio_ap change gives up to the front of the plan.
@@ -206,7 +283,7 @@ class MdevPlanner(object):
                                    if w[0].startswith('unassign_')]:
             return
         work = DeviceSteps(self.snap, uuid, req.force, before, [('release', desired)], self.plan.warnings)
-        change = MdevChange(self.plan, uuid, before, True, before, True, work, None)
+        change = MdevChange(self.plan, uuid, before, True, before, True, work, None, parent=desired.parent)
         change.key = '%s (release)' % uuid
         change.entry = False
         self.releases.append(change)
@@ -222,25 +299,19 @@ class MdevPlanner(object):
         return Definition(uuid, parent, mtype, before.start if before else 'manual', attrs,
                           before.extra if before else None)
 
-    def _check_identity(self, uuid, req, before, running, parent, mtype):
+    def _check_identity(self, uuid, running, parent, mtype):
         if running and tuple(running) != (parent, mtype):
             raise InvalidArgument('mdev %s already exists as type %s on parent %s, not %s on %s' % (
                 uuid, running[1], running[0], mtype, parent), value=uuid, field='uuid')
-        if before and before.parent != parent and req.state != 'absent':
-            raise InvalidArgument('mdev %s is defined for parent %s (%s); undefine it before moving it to %s' % (
-                uuid, before.parent, self.snap.store.display(before.parent, uuid), parent), value=uuid, field='parent')
 
     def _running_attrs(self, uuid, parent, mtype):
         """Attributes of a device created by other means, from callouts (as ``mdevctl define -u``)."""
-        probe = Definition(uuid, parent, mtype)
-        callouts = self.snap.callouts
-        attrs = callouts.get_attributes(probe) if callouts.present else None
-        return normalize_attrs(attrs, 'attributes from the callout script') if attrs else []
+        return callout_attrs(self.snap.callouts, uuid, parent, mtype) or []
 
-    def _change(self, uuid, req, before, running, want_def, want_running, steps, view):
+    def _change(self, uuid, req, before, running, want_def, want_running, steps, view, parent=None):
         work = DeviceSteps(self.snap, uuid, req.force, before, steps, self.plan.warnings)
         return self.plan.add(MdevChange(self.plan, uuid, before, running, want_def, want_running, work, view,
-                                        req.generated))
+                                        req.generated, parent))
 
 
 def plan_mdevs(host, requests, exclusive=False, validate=True, locks=None, exclusive_parent=None, allow_empty=False):
@@ -275,31 +346,49 @@ def plan_mdevs(host, requests, exclusive=False, validate=True, locks=None, exclu
 
 
 def _resolve(planner, requests):
-    """Give each request its uuid, once, so that a generated uuid stays the same through planning."""
+    """Give each request its uuid, once, so that a generated uuid stays the same through planning.
+
+    Anonymous requests of one pool (parent, type, attrs) share its existing devices out among
+    themselves, oldest first, so that a list of them, or ``count``, finds the same devices again.
+    """
+    pools = OrderedDict()
+    for req in requests:
+        if req.uuid is None:
+            pools.setdefault(req.pool(), []).append(req)
+    existing = set(u for _p, u in planner.snap.defined) | set(planner.snap.running)
+    for reqs in pools.values():
+        for req, uuid in zip(reqs, planner.share(reqs)):
+            req.generated = uuid is not None and uuid not in existing
+            req.uuid = uuid
     seen = set()
     for req in requests:
-        uuid = planner.find_uuid(req)
-        if uuid is not None and uuid in seen:
-            raise InvalidArgument('mdev %s is listed twice' % uuid, value=uuid, field='devices')
-        req.generated = req.uuid is None and uuid is not None and \
-            uuid not in planner.snap.defined and uuid not in planner.snap.running
-        req.uuid = uuid
-        seen.add(uuid)
-    return seen
+        if req.uuid is None:
+            continue
+        # the same pair twice, or a uuid without parent next to the same uuid with or without one
+        if any(u == req.uuid and (p == req.parent or None in (p, req.parent)) for p, u in seen):
+            raise InvalidArgument('mdev %s is listed twice' % req.uuid, value=req.uuid, field='devices')
+        seen.add((req.parent, req.uuid))
 
 
 def _plan_all(planner, requests, exclusive, exclusive_parent=None):
     snap = planner.snap
-    listed = _resolve(planner, requests)
+    _resolve(planner, requests)
     if exclusive:
         # the others go first: stopping them frees instances (a subchannel holds one vfio_ccw device)
         parents = set(r.parent for r in requests if r.parent) | set([exclusive_parent] if exclusive_parent else [])
-        parents |= set(snap.defined[u].parent for u in listed if u in snap.defined)
-        parents |= set(snap.running[u][0] for u in listed if u in snap.running)
-        others = set(u for u, d in snap.defined.items() if d.parent in parents)
-        others |= set(u for u, (p, t) in snap.running.items() if p in parents)
-        for uuid in sorted(others - listed):
-            planner.add(MdevRequest(uuid=uuid, state='absent'))
+        listed = set()
+        for req in requests:
+            if req.uuid is None:
+                continue
+            for parent in [req.parent] if req.parent else planner.known_parents(req.uuid):
+                listed.add((parent, req.uuid))
+                parents.add(parent)
+        others = set(key for key in snap.defined if key[0] in parents)
+        others |= set((p, u) for u, (p, _t) in snap.running.items() if p in parents)
+        for parent, uuid in sorted(others - listed):
+            other = MdevRequest(uuid=uuid, state='absent')
+            other.parent = parent  # as found on the host, whatever its name
+            planner.add(other)
     for req in requests:
         if req.uuid is not None:
             planner.add(req)
@@ -309,12 +398,12 @@ def _plan_all(planner, requests, exclusive, exclusive_parent=None):
 def _validate(planner):
     """Refuse the plan when the system after it has a conflict that involves a changed device."""
     plan, snap = planner.plan, planner.snap
-    proposed = dict((c.uuid, c.view) for c in plan.changes if c.actions and c.entry)
+    proposed = dict(((c.parent, c.uuid), c.view) for c in plan.changes if c.actions and c.entry)
     if not proposed:
         return
     system = read_system(planner.host, snap.store, snap.running, snap.dirs)
     plan.conflicts = find_conflicts(system, proposed)
-    unread = [p['path'] for p in snap.store.problems if p.get('uuid') not in proposed]
+    unread = [p['path'] for p in snap.store.problems if (p.get('parent'), p.get('uuid')) not in proposed]
     if unread:  # mdevctl may still read and autostart them: a conflict with them cannot be ruled out
         plan.warnings.append('%d definition(s) cannot be read, so this change was not checked against them: %s'
                              % (len(unread), ', '.join(unread)))

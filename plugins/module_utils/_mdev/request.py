@@ -42,9 +42,20 @@ class MdevRequest(object):
         self.attrs_delete_index = attrs_delete_index
         self.attrs_add_index = attrs_add_index
         self.generated = False  # set when planning gives the request a new uuid
+        self.counted = False  # one of ``count`` devices of a parent and type (module option count)
         if self.uuid is None and (self.parent is None or self.mdev_type is None) and state != 'absent':
             raise InvalidArgument('without uuid, parent and type are required (to find the device or create one)',
                                   field='uuid')
+
+    @property
+    def edits_definition(self):
+        """True if the request says anything of the definition itself (type, attrs, autostart)."""
+        return self.mdev_type is not None or self.attrs is not None or self.autostart is not None or \
+            bool(self.attrs_add) or self.attrs_delete_index is not None
+
+    def pool(self):
+        """What an anonymous request matches: ``(parent, type, attrs)``; devices are shared out among its requests."""
+        return (self.parent, self.mdev_type, tuple(self.attrs) if self.attrs is not None else None)
 
     def edited_attrs(self, base, uuid):
         """The attrs this request leaves: its own (or ``base``), then ``attrs_delete_index``, then ``attrs_add``."""
@@ -61,6 +72,25 @@ class MdevRequest(object):
                                       % (uuid, at, len(attrs)), field='attrs_add_index')
             attrs[at:at] = self.attrs_add
         return attrs
+
+
+def counted(count, **fields):
+    """``count`` requests for as many devices of one parent and type (uuids found or generated when planned)."""
+    if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+        raise InvalidArgument('count must be a non-negative integer, not %r' % (count,), field='count')
+    if fields.get('uuid') is not None:
+        raise InvalidArgument('count and uuid exclude each other: count finds or makes its devices', field='count')
+    if fields.get('state', 'started') == 'absent':
+        raise InvalidArgument('count with state absent means nothing; give count: 0 with exclusive, or the uuids',
+                              field='count')
+    if fields.get('parent') is None or fields.get('mdev_type') is None:
+        raise InvalidArgument('count needs parent and type', field='count')
+    out = []
+    for _i in range(count):
+        req = MdevRequest(**fields)
+        req.counted = True
+        out.append(req)
+    return out
 
 
 def matrix_attrs(matrix):

@@ -5,7 +5,6 @@
 
 from collections import OrderedDict
 
-from .._ap.masks import KINDS
 from .._ap.matrix import is_ap, matrix_writes, read_matrix, wanted_matrix
 from .._core.errors import SysfsError, VfioError
 from .._core.plan import Change
@@ -49,11 +48,6 @@ def live_writes(host, uuid, old_attrs, new_attrs, release=False):
         return []
     old = list(old_attrs or [])
     return [a for a in new_attrs if a not in old]
-
-
-def matrix_attrs_of(matrix):
-    """A running vfio_ap matrix as attrs: adapters, then usage domains, then control domains."""
-    return [('assign_' + kind, '%#x' % i) for kind in KINDS for i in sorted(matrix[kind])]
 
 
 def restore_matrix(host, uuid, saved):
@@ -166,13 +160,18 @@ class DeviceSteps(object):
 
 
 class MdevChange(Change):
-    """One mdev's change: what Change has, plus the uuid and the device as validation sees it after."""
+    """One mdev's change: what Change has, plus the uuid, the parent and the device as validation sees it after.
 
-    def __init__(self, plan, uuid, before, running, want_def, want_running, work, view, generated=False):
+    A definition is one parent's: ``parent`` says which (None when neither the request nor the
+    host names one), and only a device running under that parent is this change's.
+    """
+
+    def __init__(self, plan, uuid, before, running, want_def, want_running, work, view, generated=False, parent=None):
         super(MdevChange, self).__init__(
             NEW_UUID if generated else uuid, _state(before, running), _state(want_def, want_running),
             [describe_step(name, d, work.store, generated) for name, d in work.steps], work.apply, work.undo)
         self.uuid = uuid
+        self.parent = parent
         self.generated = generated
         self.view = view  # a conflicts.DeviceView, or None when the device neither runs nor is defined after
         self._plan = plan
@@ -180,18 +179,22 @@ class MdevChange(Change):
         self._before = before
         self._running = running
 
+    def _mine(self, active):
+        """The running device ``(parent, type)`` if it runs under this change's parent."""
+        return active if active and self.parent in (None, active[0]) else None
+
     def describe(self, applied):
         """The device after the task: read back once applied, predicted from the steps in check mode."""
         if applied:
             store, running = self._plan.readback()
-            d = store.get(self.uuid)
-            active = running.get(self.uuid)
+            d = store.get(self.uuid, self.parent) if self.parent is not None else None
+            active = self._mine(running.get(self.uuid))
         else:
             d, active = predict(self._before, self._running, self._work.steps)
         shown = d or next((t for n, t in self._work.steps if n == 'start'), None)
         known = [(x.parent, x.mdev_type) for x in (d, self._before) if x] + \
             [tuple(x) for x in (active, self._running) if x]
-        parent, mtype = known[0] if known else (None, None)
+        parent, mtype = known[0] if known else (self.parent, None)
         return OrderedDict([
             # check mode does not preview a random uuid that the run would not use
             ('uuid', None if self.generated and not applied else self.uuid), ('parent', parent), ('mdev_type', mtype),

@@ -7,7 +7,8 @@
 import difflib
 import os
 
-from .._core.errors import NotFound, SysfsError
+from .._core import names as _names
+from .._core.errors import InvalidArgument, NotFound, SysfsError
 from .._sysfs import attr as _attr
 from .._sysfs.readpass import ReadPass
 
@@ -78,6 +79,8 @@ def running(host, dirs=None):
     """Every running mdev as ``{uuid: (parent, mdev type)}``, read from ``/sys/bus/mdev/devices``.
 
     With ``dirs`` (a ReadPass), the devices' directories are remembered there for later reads.
+    An entry whose name is not a uuid (as the kernel names mdevs: lowercase, hyphenated) is
+    skipped, as mdevctl skips it.
     """
     if dirs is None:
         with ReadPass() as own:
@@ -89,6 +92,8 @@ def running(host, dirs=None):
     except OSError:
         return out
     for uuid in names:
+        if not is_uuid(uuid):
+            continue
         # ../../../devices/<path of the parent>/<uuid>: one readlink; the parent's directory is then
         # opened once for all of its devices
         parent_dir = dirs.target_dir(base, uuid)
@@ -98,6 +103,14 @@ def running(host, dirs=None):
         dirs.device_dirs[uuid] = parent_dir
         out[uuid] = (os.path.basename(parent_dir), os.path.basename(mdev_type) if mdev_type else None)
     return out
+
+
+def is_uuid(name):
+    """True if ``name`` is a uuid in the kernel's form (lowercase, hyphenated)."""
+    try:
+        return _names.uuid(name) == name
+    except InvalidArgument:
+        return False
 
 
 def device_path(host, uuid, *parts):
@@ -152,7 +165,7 @@ def create(host, definition):
         except SysfsError as exc:
             try:
                 remove(host, d.uuid)
-                exc.add_note('attribute %d (%s=%s) failed, so the device was removed again' % (index, name, value))
+                exc.add_note('attrs[%d] (%r: %r) failed, so the device was removed again' % (index, name, value))
             except SysfsError as again:
                 exc.add_note('removing the device failed too: %s' % again.msg)
             exc.extra['attribute'] = name

@@ -70,7 +70,7 @@ class DeviceBinder(object):
         if want is not None and req.probe:
             load_driver(self.host, self.bus, want)
         try:
-            if req.probe and dev.driver not in (None, want):
+            if dev.driver not in (None, want):  # driverctl --noprobe unbinds too
                 self._unbind(release=True)
             if dev.override != req.driver:
                 self._set_override(req.driver)
@@ -91,7 +91,7 @@ class DeviceBinder(object):
         req, dev = self.request, self.device
         old = dev.override
         try:
-            if req.probe and old is not None and dev.driver == old:
+            if old is not None and dev.driver == old:  # driverctl --noprobe unbinds too
                 self._unbind(release=True)
             if old is not None:
                 self._set_override(None)

@@ -15,6 +15,12 @@ from .._sysfs.readpass import ReadPass
 from .store import OverrideStore
 
 DEFAULT_BUSES = ('pci', 'css', 'ap')
+# driverctl's device classes (list-devices <class>): the PCI base class, the second byte of ``class``
+CLASSES = OrderedDict([('storage', '01'), ('network', '02'), ('display', '03'), ('multimedia', '04'),
+                       ('memory', '05'), ('bridge', '06'), ('communication', '07'), ('system', '08'),
+                       ('input', '09'), ('docking', '0a'), ('processor', '0b'), ('serial', '0c')])
+# where distributions keep the PCI ID database (pciutils, hwdata), below the host's root
+PCI_IDS = (('usr', 'share', 'misc', 'pci.ids'), ('usr', 'share', 'hwdata', 'pci.ids'), ('usr', 'share', 'pci.ids'))
 
 
 def list_overrides(host, buses=None, names=None):
@@ -23,7 +29,7 @@ def list_overrides(host, buses=None, names=None):
     return devices, persisted
 
 
-def read_overrides(host, buses=None, names=None):
+def read_overrides(host, buses=None, names=None, device_class=None, with_names=False):
     """Devices with a driver_override: driver, override and persisted override of each.
 
     ``buses`` defaults to those of pci, css and ap that exist; ``names`` limits the devices
@@ -31,7 +37,17 @@ def read_overrides(host, buses=None, names=None):
     every persisted override, including those of devices that are not present, and the files of
     /etc/driverctl.d that cannot be read (each with its printable ``path`` and ``msg``); one such
     file never keeps the others from being listed.
+
+    ``device_class`` (one of driverctl's classes, such as ``network``; ``all`` is no filter) keeps
+    only devices whose ``class`` attribute has that PCI base class, as ``driverctl list-devices
+    <class>`` (devices without a class, such as css subchannels, are then left out). With
+    ``with_names``, PCI devices get ``vendor_name`` and ``device_name`` from the host's pci.ids
+    (null where it has no entry or there is no pci.ids), as ``driverctl -v`` shows the model.
     """
+    if device_class is not None and device_class != 'all' and device_class not in CLASSES:
+        raise InvalidArgument('class must be one of all, %s, not %r' % (', '.join(CLASSES), device_class),
+                              value=str(device_class), field='class')
+    code = CLASSES.get(device_class)
     store = OverrideStore(host)
     persisted = store.all()
     explicit = buses is not None
@@ -42,19 +58,27 @@ def read_overrides(host, buses=None, names=None):
         for bus in buses:
             for name in names:
                 try:
-                    wanted.add((bus, _names.device_name(bus, name, field='devices')))
+                    wanted.add(_names.bus_device(bus, name, field='devices'))
                 except InvalidArgument:
                     continue
         if not wanted:
             raise InvalidArgument('none of %s is a device name of bus %s' % (', '.join(names), ', '.join(buses)),
                                   value=', '.join(names), field='devices')
     with ReadPass() as dirs:
-        devices = _listing(host, buses, explicit, wanted, persisted, dirs)
+        devices = _listing(host, buses, explicit, wanted, persisted, dirs, code)
+    if with_names:
+        ids = PciIds(host)
+        for entry in devices:
+            if entry['bus'] == 'pci':
+                entry['vendor_name'], entry['device_name'] = ids.names(entry.pop('_vendor'), entry.pop('_device'))
+    for entry in devices:
+        entry.pop('_vendor', None)
+        entry.pop('_device', None)
     out = [OrderedDict([('bus', b), ('device', d), ('driver', drv)]) for (b, d), drv in sorted(persisted.items())]
     return devices, out, store.problems
 
 
-def _listing(host, buses, explicit, wanted, persisted, dirs):
+def _listing(host, buses, explicit, wanted, persisted, dirs, code=None):
     devices = []
     for bus_name in buses:
         bus = Bus(host, bus_name)
@@ -69,6 +93,8 @@ def _listing(host, buses, explicit, wanted, persisted, dirs):
             supported, override = dev.read_override()
             if not supported:
                 continue
+            if code is not None and (dev.attr('class') or '')[2:4].lower() != code:
+                continue
             entry = OrderedDict([('bus', bus_name), ('device', name), ('driver', dev.driver),
                                  ('override', override), ('persisted', persisted.get((bus_name, name)))])
             group = dev.iommu_group
@@ -77,5 +103,49 @@ def _listing(host, buses, explicit, wanted, persisted, dirs):
             busid = dev.attr('dev_busid') if bus_name == 'css' else None
             if busid is not None:
                 entry['dev_busid'] = busid
+            if bus_name == 'pci':
+                entry['_vendor'], entry['_device'] = dev.attr('vendor'), dev.attr('device')
             devices.append(entry)
     return devices
+
+
+class PciIds(object):
+    """Vendor and device names from the host's pci.ids (the first of ``PCI_IDS`` that exists), read once."""
+
+    def __init__(self, host):
+        self.host = host
+        self._vendors = None
+
+    def _load(self):
+        vendors = {}
+        for parts in PCI_IDS:
+            try:
+                with open(self.host.path(*parts), encoding='utf-8', errors='replace') as f:
+                    lines = f.read().splitlines()
+            except OSError:
+                continue
+            vendor = None
+            for line in lines:
+                if not line or line.startswith('#'):
+                    continue
+                if line.startswith('C '):
+                    break  # the device classes follow the vendors
+                if not line.startswith('\t'):
+                    code, _sep, name = line.partition('  ')
+                    vendor = vendors.setdefault(code.strip().lower(), [name.strip(), {}])
+                elif vendor is not None and not line.startswith('\t\t'):
+                    code, _sep, name = line[1:].partition('  ')
+                    vendor[1][code.strip().lower()] = name.strip()
+            break
+        return vendors
+
+    def names(self, vendor, device):
+        """``(vendor name, device name)`` of ``0x10de``/``0x1b80`` style ids, each None when unknown."""
+        if self._vendors is None:
+            self._vendors = self._load()
+        v = (vendor or '').lower().replace('0x', '', 1)
+        d = (device or '').lower().replace('0x', '', 1)
+        known = self._vendors.get(v)
+        if not known:
+            return None, None
+        return known[0], known[1].get(d)

@@ -32,8 +32,8 @@ class OverrideRequest(object):
 
     def __init__(self, bus, device, driver=None, state='present', persistent=True, probe=True,
                  timeout=DEFAULT_TIMEOUT, force=False):
-        self.bus = _names.bus_name(bus)
-        self.device = _names.device_name(self.bus, device)
+        self.bus, self.device = _names.bus_device(_names.bus_name(bus), device)
+        self.given = device  # as the task gave it (driverctl's pci/0000:01:00.0 names its bus)
         if state not in ('present', 'absent'):
             raise InvalidArgument('state must be present or absent, not %r' % (state,), value=state, field='state')
         self.state = state
@@ -99,7 +99,13 @@ def plan_device(host, store, req, children=None, warnings=None):
     """
     children = {} if children is None else children
     warnings = [] if warnings is None else warnings
-    bus = Bus(host, req.bus).require()
+    try:
+        bus = Bus(host, req.bus).require()
+    except NotFound as exc:
+        if req.given != req.device:
+            exc.add_note('device %r names bus %s' % (req.given, req.bus))
+            exc.extra['field'] = 'device'
+        raise
     dev = bus.device(req.device).require()
     if not dev.supports_override:
         raise NotFound('%s has no driver_override attribute (%s); this bus or kernel does not support driver '
@@ -123,7 +129,7 @@ def plan_device(host, store, req, children=None, warnings=None):
         refusal = inuse.qdio(dev) if want == 'vfio_ccw' and before['driver'] != want else None
         if refusal and not req.force:
             raise InUseError('%s; nothing was unbound' % refusal, device=dev.name, value=req.driver)
-        if req.probe and before['driver'] not in (None, want):
+        if before['driver'] not in (None, want):  # driverctl --noprobe unbinds too, then leaves it unbound
             taken = check_unbind(dev, req, children, warnings)
             offline = release_ccw(dev, req, taken, warnings, actions)
             actions.append('unbind from %s' % before['driver'])
@@ -138,11 +144,13 @@ def plan_device(host, store, req, children=None, warnings=None):
         after['override'] = req.driver
         if req.probe:
             after['driver'] = want
+        elif before['driver'] not in (None, want):
+            after['driver'] = None
         binder = DeviceBinder(host, dev, req, before, offline)
         work = binder.set
     else:
         if before['override'] is not None:
-            if req.probe and before['driver'] == before['override']:
+            if before['driver'] == before['override']:  # with probe false too, as driverctl --noprobe
                 taken = check_unbind(dev, req, children, warnings)
                 offline = release_ccw(dev, req, taken, warnings, actions)
                 actions.append('unbind from %s' % before['driver'])

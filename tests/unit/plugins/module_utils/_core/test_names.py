@@ -40,7 +40,7 @@ def test_bad_device_names_are_refused(bus, given):
 @pytest.mark.parametrize('func, value', [
     (_names.bus_name, 'css/..'), (_names.bus_name, 'PCI'), (_names.bus_name, '..'),
     (_names.driver_name, 'vfio/ccw'), (_names.driver_name, '..'), (_names.driver_name, 'a b'),
-    (_names.attr_name, 'assign-adapter'), (_names.attr_name, '../remove'),
+    (_names.attr_name, 'a/b'), (_names.attr_name, '../remove'),
     (_names.uuid, '7e270a25e1634922af60757fc8ed48c6'), (_names.uuid, 'not-a-uuid'),
     (_names.bus_name, 5), (_names.driver_name, None),
 ])

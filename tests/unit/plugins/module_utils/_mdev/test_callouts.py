@@ -67,9 +67,12 @@ def test_a_script_gets_the_mdevctl_arguments_and_the_definition_on_stdin(root):
     assert callouts.present
     callouts.run('define', AP, lambda: None)
     assert json.loads(stdin.read_text()) == AP.to_json()
-    line = root.log.read_text().splitlines()[0]
-    assert line == '10-check -t vfio_ap-passthrough -e pre -a define -s none -u %s -p matrix' % UUID
+    # mdevctl 1.3 asks for capabilities first; the script has none (no version JSON), so it is a version 1 one
+    lines = root.log.read_text().splitlines()
+    assert lines[0] == '10-check -t vfio_ap-passthrough -e get -a capabilities -s none -u %s -p matrix' % UUID
+    assert lines[1] == '10-check -t vfio_ap-passthrough -e pre -a define -s none -u %s -p matrix' % UUID
     assert callouts.ran == [
+        {'script': CALLOUTS + '/10-check', 'event': 'get', 'action': 'capabilities', 'state': 'none', 'rc': 0},
         {'script': CALLOUTS + '/10-check', 'event': 'pre', 'action': 'define', 'state': 'none', 'rc': 0},
         {'script': CALLOUTS + '/10-check', 'event': 'post', 'action': 'define', 'state': 'success', 'rc': 0}]
 
@@ -79,7 +82,8 @@ def test_exit_2_means_not_my_type_and_the_next_script_handles_the_operation(root
     root.script(CALLOUTS, '20-mine', 'exit 0')
     root.script(CALLOUTS, '30-never', 'exit 1')
     Callouts(root.host).run('start', AP, lambda: None)
-    assert root.calls() == [('10-other-type', 'pre', 'start', 'none'), ('20-mine', 'pre', 'start', 'none'),
+    assert root.calls() == [('10-other-type', 'get', 'capabilities', 'none'), ('20-mine', 'get', 'capabilities', 'none'),
+                            ('30-never', 'get', 'capabilities', 'none'), ('10-other-type', 'pre', 'start', 'none'), ('20-mine', 'pre', 'start', 'none'),
                             ('20-mine', 'post', 'start', 'success')]
 
 
@@ -94,7 +98,8 @@ def test_a_pre_refusal_raises_without_running_the_change_and_notifiers_hear_of_t
     assert (exc.value.path, exc.value.value) == (CALLOUTS + '/10-ap-check', UUID)
     assert exc.value.extra == {'rc': 1, 'stderr': 'adapter 5 is in use'}
     assert done == []
-    assert root.calls() == [('10-ap-check', 'pre', 'define', 'none'), ('log', 'notify', 'define', 'failure')]
+    assert root.calls() == [('10-ap-check', 'get', 'capabilities', 'none'), ('10-ap-check', 'pre', 'define', 'none'),
+                            ('log', 'notify', 'define', 'failure')]
 
 
 def test_force_goes_ahead_despite_a_refusal_and_returns_a_warning(root):
@@ -123,7 +128,7 @@ def test_failing_post_and_notifier_scripts_are_ignored(root):
     callouts = Callouts(root.host)
     assert callouts.run('undefine', AP, lambda: None) is None
     assert [(c['script'].rsplit('/', 1)[-1], c['rc']) for c in callouts.ran] == [
-        ('10-check', 0), ('10-check', 7), ('a-broken', 1), ('b-ok', 0)]
+        ('10-check', 0), ('10-check', 0), ('10-check', 7), ('a-broken', 1), ('b-ok', 0)]  # capabilities first
 
 
 def test_a_non_executable_file_is_not_a_script(root):
@@ -132,22 +137,24 @@ def test_a_non_executable_file_is_not_a_script(root):
     assert not Callouts(root.host).present
 
 
-def test_a_script_that_cannot_be_run_or_times_out_is_a_callout_error(root):
+def test_a_script_that_times_out_is_a_callout_error_and_one_that_cannot_be_run_is_passed_over(root):
     path = root.script(CALLOUTS, '10-slow', 'exec sleep 5')
     with pytest.raises(CalloutError) as exc:
         Callouts(root.host, timeout=0.2).run('define', AP, lambda: None)
-    assert exc.value.msg.startswith('callout script %s/10-slow (pre-define) could not run: ' % CALLOUTS)
+    assert exc.value.msg.startswith('callout script %s/10-slow (get-capabilities) could not run: ' % CALLOUTS)
+    assert exc.value.path == CALLOUTS + '/10-slow'
     with open(path, 'w') as f:
         f.write('not a script\x00')
-    with pytest.raises(CalloutError) as exc:
-        Callouts(root.host).run('define', AP, lambda: None)
-    assert 'could not run' in exc.value.msg and exc.value.path == CALLOUTS + '/10-slow'
+    done = []
+    callouts = Callouts(root.host)
+    callouts.run('define', AP, lambda: done.append(1))  # mdevctl passes over a script it cannot start
+    assert done == [1] and callouts.ran == []
 
 
 def test_get_attributes_returns_what_the_script_prints(root):
     root.script(CALLOUTS, '10-ap', 'echo \'[{"assign_adapter": "0x5"}, {"assign_domain": "0x4"}]\'')
     assert Callouts(root.host).get_attributes(AP) == [{'assign_adapter': '0x5'}, {'assign_domain': '0x4'}]
-    assert root.calls() == [('10-ap', 'get', 'attributes', 'none')]
+    assert root.calls() == [('10-ap', 'get', 'capabilities', 'none'), ('10-ap', 'get', 'attributes', 'none')]
 
 
 @pytest.mark.parametrize('output, expected', [('[{}]', []), ('', None)])

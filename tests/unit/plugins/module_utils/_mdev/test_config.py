@@ -73,7 +73,7 @@ def test_from_text_defaults_start_to_manual_and_attrs_to_none_given():
     ('{"mdev_type": 5}', WHERE + ' has no "mdev_type" string'),
     ('{"mdev_type": "t", "start": "always"}', WHERE + ': "start" is \'always\', not auto or manual'),
     ('{"mdev_type": "t", "attrs": {"assign_adapter": "5"}}', WHERE + ' attrs must be a list of one-key mappings'),
-    ('{"mdev_type": "t", "attrs": [{"Bad Name": "5"}]}', WHERE + " attrs[0] name 'Bad Name' is not a valid"),
+    ('{"mdev_type": "t", "attrs": [{"../remove": "5"}]}', WHERE + " attrs[0] name '../remove' is not a sysfs attribute"),
 ])
 def test_from_text_errors_name_the_file(text, message):
     with pytest.raises(ConfigError) as exc:

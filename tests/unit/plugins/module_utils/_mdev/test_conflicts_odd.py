@@ -24,7 +24,7 @@ def test_unreadable_definitions_are_unknown_and_the_rest_is_checked(tmp_path):
     put(tmp_path, 'matrix', B, '[' * 100000)
     put(tmp_path, b'matrix\xff', C, DEFINITION)  # mdevctl could autostart either: validation cannot tell
     system, conflicts, unknown = check_host(Host(str(tmp_path)))
-    assert list(system.devices) == [A] and system.devices[A].autostart and conflicts == []
+    assert list(system.devices) == [('matrix', A)] and system.devices[('matrix', A)].autostart and conflicts == []
     assert [(p['uuid'], p['path']) for p in unknown] == [
         (B, '/etc/mdevctl.d/matrix/' + B), (C, '/etc/mdevctl.d/matrix\\xff/' + C)]
 

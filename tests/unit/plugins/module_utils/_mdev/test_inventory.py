@@ -14,9 +14,12 @@ AP_TYPE = 'vfio_ap-passthrough'
 CREATE = 'sys/devices/vfio_ap/matrix/mdev_supported_types/vfio_ap-passthrough/create'
 
 
-def entry(uuid, start, attrs, defined, active):
-    return {'uuid': uuid, 'parent': 'matrix', 'mdev_type': AP_TYPE, 'start': start, 'attrs': attrs,
-            'defined': defined, 'active': active}
+def entry(uuid, start, attrs, defined, active, active_attrs=None):
+    out = {'uuid': uuid, 'parent': 'matrix', 'mdev_type': AP_TYPE, 'start': start, 'attrs': attrs,
+           'defined': defined, 'active': active}
+    if active:  # what the running device runs with: here the vfio_ap matrix the kernel shows
+        out.update(active_attrs=active_attrs or [], active_attrs_source='matrix')
+    return out
 
 
 @pytest.fixture
@@ -69,9 +72,12 @@ def test_filters_are_validated_before_anything_is_read(tmp_path):
         list_mdevs(Host(str(tmp_path)), parent='../matrix')
 
 
-def test_summary_line_shows_start_state_and_attribute_count():
-    assert summary_line(entry(BOTH, 'auto', [{'assign_adapter': '5'}, {'assign_domain': '4'}], True, True)) == \
-        BOTH + ' matrix vfio_ap-passthrough auto (defined, active) 2 attrs'
-    assert summary_line(entry(DEFINED, 'manual', [{'assign_adapter': '5'}], True, False)) == \
-        DEFINED + ' matrix vfio_ap-passthrough manual (defined) 1 attr'
-    assert summary_line(entry(RUNNING, None, [], False, True)) == RUNNING + ' matrix vfio_ap-passthrough - (active)'
+def test_summary_line_is_what_mdevctl_list_or_list_d_prints():
+    def internal(e, has_file):
+        return dict(e, _definition_type=AP_TYPE if e['defined'] else None, _file=has_file)
+    assert summary_line(internal(entry(BOTH, 'auto', [{'assign_adapter': '5'}], True, True), True)) == \
+        BOTH + ' matrix vfio_ap-passthrough auto (active)'
+    assert summary_line(internal(entry(DEFINED, 'manual', [{'assign_adapter': '5'}], True, False), True)) == \
+        DEFINED + ' matrix vfio_ap-passthrough manual'
+    assert summary_line(internal(entry(RUNNING, None, [], False, True), False)) == \
+        RUNNING + ' matrix vfio_ap-passthrough manual'

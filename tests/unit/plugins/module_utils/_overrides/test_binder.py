@@ -38,10 +38,11 @@ def test_set_when_already_bound_as_asked_writes_nothing(seed):
     assert seed.writes() == []
 
 
-def test_set_without_probe_only_writes_the_override(seed):
+def test_set_without_probe_unbinds_and_writes_the_override(seed):
+    # as driverctl --noprobe: the device is unbound first and left unbound
     binder('0.0.0313', 'vfio_ccw', probe=False).set()
-    assert written(seed) == [('driver_override', 'vfio_ccw')]
-    assert seed.driver('css', '0.0.0313') == 'io_subchannel'
+    assert written(seed) == [('unbind', '0.0.0313'), ('driver_override', 'vfio_ccw')]
+    assert seed.driver('css', '0.0.0313') is None
 
 
 def test_set_to_none_leaves_the_device_unbound(seed):
