@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 SYSTEM_PACKAGES := fuse3 driverctl mdevctl shellcheck
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 
-.PHONY: venv system-packages demo test unit functional reliability-tests sanity lint docs reliability bench test-kernel clean test-kernel-s390
+.PHONY: venv system-packages demo test unit functional reliability-tests sanity lint docs reliability bench test-kernel clean test-kernel-s390 docs-site docs-site-test
 
 venv: system-packages $(VENV)/.stamp
 
@@ -37,7 +37,7 @@ demo: venv
 	tests/simhost/simhost start $$root --scenario seed && \
 	VFIO_PASSTHROUGH_ROOT=$$root $(VENV)/bin/ansible-playbook docs/examples/demo.yml
 
-test: venv unit functional reliability-tests sanity lint
+test: venv unit functional reliability-tests sanity lint docs-site-test
 
 unit: venv
 	$(PY) -m pytest -q tests/unit
@@ -62,6 +62,23 @@ lint: venv
 # The module reference pages in docs/modules, rendered by ansible-doc (a test checks they are current).
 docs: venv
 	$(PY) tests/render_docs.py
+
+# The antsibull-docs site: the module and role reference and the guides of docs/*.md, which pandoc
+# converts to docs/docsite/rst (committed; a test checks they are current). Lints with
+# antsibull-docs lint-collection-docs, builds the HTML in .docsite-build/ and prints where it is.
+DOCSITE_PACKAGES := pandoc chromium fonts-dejavu-core
+docs-site: venv
+	@$(call apt-install-missing,$(DOCSITE_PACKAGES))
+	$(PY) tests/docsite/build_site.py
+
+# The site's test (part of make test): guides current, lint, build, and headless Chromium on the
+# collection's page and the mdev module's page (screenshots kept in tests/output/docsite/).
+docs-site-test: venv
+	@$(call apt-install-missing,$(DOCSITE_PACKAGES))
+	$(PY) -m pytest -q tests/docsite
+
+# apt-get install those of the Debian packages $(1) that are not installed.
+apt-install-missing = missing=$$(for p in $(1); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); if [ -n "$$missing" ]; then echo "installing" $$missing; export DEBIAN_FRONTEND=noninteractive; apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing >/dev/null; fi
 
 # The real-kernel labs: Debian's x86 kernel in QEMU with the scenarios and the conformance probe inside
 # it, then the s390x kernel with vfio_ccw (test-kernel-s390, below).
