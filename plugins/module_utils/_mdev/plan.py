@@ -135,8 +135,9 @@ class MdevPlanner(object):
             # finds its own device again instead of inventing a new uuid every run. Stopping never asks
             # a callout script (mdevctl's stop does not either).
             asks = req.attrs is not None and req.state not in ('stopped', 'absent')
-            matches += others if not asks else [u for u in others if self._runs(u, req.parent, req.mdev_type,
-                                                                                 req.attrs)]
+            if asks:
+                others = [u for u in others if self._runs(u, req.parent, req.mdev_type, req.attrs)]
+            matches += others
         return matches
 
     def find_uuid(self, req):

@@ -109,8 +109,8 @@ def test_layouts_have_no_power_and_no_ccw_driver_override(k):
     assert 'driver_override' not in ccw and 'cmb_enable' in ccw
     assert read(k, CCW + '/uevent') == ('DRIVER=dasd-eckd\nCU_TYPE=3990\nCU_MODEL=E9\nDEV_TYPE=3390\nDEV_MODEL=0C\n'
                                         'MODALIAS=ccw:t3990mE9dt3390dm0C\n')
-    assert sorted(k.tree.get('/sys/devices/css0').children)[-5:] == ['defunct', 'pools', 'real_cssid', 'rescan',
-                                                                      'uevent']
+    assert sorted(k.tree.get('/sys/devices/css0').children)[-5:] == [
+        'defunct', 'pools', 'real_cssid', 'rescan', 'uevent']
 
 
 def test_zero_byte_override_write_changes_nothing(k):

@@ -50,8 +50,8 @@ def test_the_versioned_script_is_asked_once_per_parent_and_type(root):
     callouts = Callouts(root.host)
     callouts.run('define', AP, lambda: None)
     callouts.run('start', AP, lambda: None)
-    assert [c[1:3] for c in root.calls()] == [('get', 'capabilities'), ('pre', 'define'), ('post', 'define'),
-                                             ('pre', 'start'), ('post', 'start')]
+    assert [c[1:3] for c in root.calls()] == [
+        ('get', 'capabilities'), ('pre', 'define'), ('post', 'define'), ('pre', 'start'), ('post', 'start')]
 
 
 def test_get_attributes_needs_the_versioned_script_to_declare_it(root):
