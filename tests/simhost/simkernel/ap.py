@@ -211,13 +211,19 @@ def h_ap_domain(kernel, owner, node, data):
     kernel.ap_domain = domain
 
 
-@handles('ap_config_time')
-def h_config_time(kernel, owner, node, data):
-    """config_time: sscanf %d, 5 to 120 seconds, else EINVAL."""
-    value = scanf(_SCANF_D, data)
-    if not 5 <= value <= 120:
-        fail(E.EINVAL)
-    kernel.ap_settings['config_time'] = value
+def _ranged(setting, pattern, low, high, doc):
+    """The handler of an AP bus setting read with sscanf ``pattern`` and taken only from ``low`` to ``high``."""
+    def handler(kernel, owner, node, data):
+        value = scanf(pattern, data)
+        if not low <= value <= high:
+            fail(E.EINVAL)
+        kernel.ap_settings[setting] = value
+    handler.__doc__ = doc
+    return handler
+
+
+handles('ap_config_time')(_ranged('config_time', _SCANF_D, 5, 120,
+                                  'config_time: sscanf %d, 5 to 120 seconds, else EINVAL.'))
 
 
 @handles('ap_poll_thread')
@@ -226,13 +232,8 @@ def h_poll_thread(kernel, owner, node, data):
     kernel.ap_settings['poll_thread'] = int(kstrtobool(data))
 
 
-@handles('ap_poll_timeout')
-def h_poll_timeout(kernel, owner, node, data):
-    """poll_timeout: sscanf %llu nanoseconds, 1 to 120e9, else EINVAL."""
-    value = scanf(_SCANF_U, data)
-    if not 1 <= value <= 120000000000:
-        fail(E.EINVAL)
-    kernel.ap_settings['poll_timeout'] = value
+handles('ap_poll_timeout')(_ranged('poll_timeout', _SCANF_U, 1, 120000000000,
+                                   'poll_timeout: sscanf %llu nanoseconds, 1 to 120e9, else EINVAL.'))
 
 
 @handles('ap_scans')
