@@ -12,6 +12,9 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT = os.path.join(REPO, 'docs', 'modules')
 BIN = os.path.dirname(sys.executable)
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from support.generated import sync  # noqa: E402
+
 
 def render(kind, name):
     """ansible-doc's text for one plugin, without the line that names where it was found."""
@@ -37,16 +40,7 @@ def pages():
 def main():
     """Write or check the pages."""
     check = '--check' in sys.argv
-    stale = []
-    os.makedirs(OUT, exist_ok=True)
-    for name, text in pages():
-        path = os.path.join(OUT, name)
-        current = open(path).read() if os.path.exists(path) else None
-        if current != text:
-            stale.append(name)
-            if not check:
-                with open(path, 'w') as f:
-                    f.write(text)
+    stale = sync(OUT, dict(pages()), check)
     if check and stale:
         print('out of date (run make docs): %s' % ', '.join(stale))
         return 1

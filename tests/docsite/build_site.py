@@ -29,6 +29,8 @@ import zlib
 import yaml
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(REPO, 'tests'))
+from support.generated import sync  # noqa: E402
 DOCS = os.path.join(REPO, 'docs')
 DOCSITE = os.path.join(DOCS, 'docsite')
 RST = os.path.join(DOCSITE, 'rst')
@@ -266,17 +268,8 @@ def convert(name):
 
 def write_guides(check=False):
     """Write (or with check, compare) docs/docsite/rst/*.rst; returns the stale or removed names."""
-    stale = []
     expected = {name + '.rst': convert(name) for name in guides()}
-    os.makedirs(RST, exist_ok=True)
-    for file_name, text in sorted(expected.items()):
-        path = os.path.join(RST, file_name)
-        current = open(path).read() if os.path.exists(path) else None
-        if current != text:
-            stale.append(file_name)
-            if not check:
-                with open(path, 'w') as f:
-                    f.write(text)
+    stale = sync(RST, expected, check)
     for file_name in sorted(os.listdir(RST)):
         if file_name.endswith('.rst') and file_name not in expected:
             stale.append(file_name)
