@@ -63,6 +63,8 @@ options:
     description:
       - C(auto) starts the device at boot (mdevctl's C(-a)), C(manual) does not. Kept from the definition when not
         given; new definitions are C(manual).
+      - An C(auto) vfio-ap device is refused unless the masks the host boots with reserve its APQNs for vfio_ap
+        (M(vfio.passthrough.ap_masks) with I(persistent=true)): otherwise s390-tools' ap-check refuses it at boot.
     type: str
     choices: [auto, manual]
   state:

@@ -68,7 +68,13 @@ conflicts:
   elements: dict
   contains:
     kind:
-      description: C(apqn_in_use), C(reserved_for_host), C(above_maximum), C(control_without_usage) or C(no_instances).
+      description:
+        - C(apqn_in_use), C(reserved_for_host), C(above_maximum), C(control_without_usage), C(no_instances) or
+          C(not_reserved_at_boot).
+        - C(not_reserved_at_boot) - an C(auto) vfio-ap device claims APQNs that the masks the host boots with (the
+          C(41-ap.rules) that M(vfio.passthrough.ap_masks) or C(chzdev) write, else the kernel parameters
+          C(ap.apmask)/C(ap.aqmask), else the kernel's default) leave to the host, so s390-tools' ap-check would
+          refuse to start it at boot.
       type: str
       sample: apqn_in_use
     msg:

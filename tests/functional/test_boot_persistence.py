@@ -1,11 +1,15 @@
 """What a host starts at boot holds in both directions: masks and autostart definitions agree."""
 
+from ansible_collections.vfio.passthrough.plugins.module_utils._ap.rule import rule_text
+from support.ap import persist_masks
+
 AUTO = '669d9b23-fe1b-4ecb-be08-a2fabca99b71'
 MATRIX = dict(parent='matrix', type='vfio_ap-passthrough')
 GUEST = [{'assign_adapter': '5'}, {'assign_domain': '4'}]
 
 
 def test_the_masks_do_not_give_the_host_what_an_autostart_definition_needs(seed, module):
+    persist_masks(seed)
     assert module('mdev', uuid=AUTO, attrs=GUEST, autostart='auto', state='defined', **MATRIX)['changed']
     seed.clear_log()
     refused = module('ap_masks', adapters=[5], domains=[4], state='absent')
@@ -16,3 +20,23 @@ def test_the_masks_do_not_give_the_host_what_an_autostart_definition_needs(seed,
 def test_a_manual_definition_does_not_hold_the_masks(seed, module):
     assert module('mdev', uuid=AUTO, attrs=GUEST, autostart='manual', state='defined', **MATRIX)['changed']
     assert module('ap_masks', adapters=[5], domains=[4], state='absent', persistent=False)['changed']
+
+
+def test_an_autostart_definition_needs_its_apqns_reserved_by_the_persistent_masks(seed, module):
+    # the seed's masks are set at runtime only: at boot the host would keep 05.0004 and ap-check refuse the device
+    refused = module('mdev', uuid=AUTO, attrs=GUEST, autostart='auto', state='defined', **MATRIX)
+    assert refused['failed'] and 'APQN 05.0004' in refused['msg'] and 'no persistent masks' in refused['msg']
+    assert refused['conflicts'][0]['kind'] == 'not_reserved_at_boot' and seed.writes() == []
+    assert module('mdev', uuid=AUTO, attrs=GUEST, autostart='manual', state='defined', **MATRIX)['changed']
+    # transient masks do not count: the rule the host boots with must reserve the APQNs
+    assert module('ap_masks', adapters=[6], domains=[4], persistent=False)['changed']
+    assert module('mdev', uuid=AUTO, autostart='auto', state='defined', **MATRIX)['failed']
+    assert module('ap_masks', adapters=[5], domains=[4])['changed']  # persistent: writes 41-ap.rules
+    assert module('mdev', uuid=AUTO, autostart='auto', state='defined', **MATRIX)['changed']
+    assert module('mdev_validate')['valid']
+    # a rule rewritten behind the collection's back (every id to the host) is what validation reads
+    with open(seed.path('etc/udev/rules.d/41-ap.rules'), 'w') as f:
+        f.write(rule_text('0x' + 'f' * 64, '0x' + 'f' * 64))
+    report = module('mdev_validate')
+    assert not report['valid'] and [c['kind'] for c in report['conflicts']] == ['not_reserved_at_boot']
+    assert '/etc/udev/rules.d/41-ap.rules' in report['conflicts'][0]['msg']

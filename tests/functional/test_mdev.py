@@ -5,6 +5,8 @@ import os
 
 import pytest
 
+from support.ap import persist_masks
+
 AP = '669d9b23-fe1b-4ecb-be08-a2fabca99b71'
 AP2 = '5ea6c8d9-52c5-4a37-9d0b-dd5e7b6d2b9c'
 CCW = '7e270a25-e163-4922-af60-757fc8ed48c6'
@@ -165,6 +167,7 @@ def test_info_types_and_filters(x86, module):
 
 
 def test_conflicting_apqn_refused_before_activation_also_in_check_mode(seed, module, playbook):
+    persist_masks(seed)
     module('mdev', uuid=AP, autostart='auto', attrs=[{'assign_adapter': '5'}, {'assign_domain': '4'}], **MATRIX)
     seed.clear_log()
     second = dict(uuid=AP2, autostart='auto', attrs=[{'assign_adapter': '5'}, {'assign_domain': '4'}], **MATRIX)
@@ -187,6 +190,7 @@ def test_second_vfio_ccw_device_on_a_subchannel_is_a_conflict(seed, module):
 
 
 def test_validate_module_reports_the_whole_host(seed, module):
+    persist_masks(seed)
     module('mdev', uuid=AP, autostart='auto', attrs=[{'assign_adapter': '5'}, {'assign_domain': '4'}], **MATRIX)
     clean = module('mdev_validate')
     assert clean['valid'] and clean['devices_checked'] == 1 and not clean['changed']

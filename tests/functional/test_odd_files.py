@@ -10,6 +10,8 @@ import os
 
 import pytest
 
+from support.ap import persist_masks
+
 AP = '669d9b23-fe1b-4ecb-be08-a2fabca99b71'
 AP2 = '5ea6c8d9-52c5-4a37-9d0b-dd5e7b6d2b9c'
 MATRIX = dict(parent='matrix', type='vfio_ap-passthrough')
@@ -29,6 +31,7 @@ def no_traceback(result):
 
 
 def test_a_deeply_nested_definition_is_a_problem_naming_the_file(seed, module):
+    persist_masks(seed)
     assert module('mdev', uuid=AP2, state='defined', attrs=GUEST, **MATRIX)['changed']
     path = seed.path('etc/mdevctl.d/matrix', AP)
     with open(path, 'w') as f:
@@ -73,6 +76,7 @@ def test_a_definition_under_a_non_utf8_directory_is_a_problem(seed, module):
 
 
 def test_validate_counts_a_definition_it_cannot_parse_as_unknown_never_valid(seed, module):
+    persist_masks(seed)
     assert module('mdev', uuid=AP2, autostart='auto', attrs=GUEST, **MATRIX)['changed']
     assert module('mdev_validate')['valid']
     # mdevctl follows the link and autostarts this device, with the same APQN; the collection cannot check it

@@ -10,6 +10,16 @@ the ``change`` event went by before udev ran, and the ``add`` event of ``/bus/ap
 ``/bus/ap`` and from ``/devices/ap`` alike, ``../../bus/ap`` is ``/sys/bus/ap``.
 """
 
+import re
+
+from .._core import fileio as _fileio
+from .._core.host import AP_RULE, CMDLINE
+from .._sysfs import attr as _attr
+from .masks import ALL, apply_mask_text
+
+_MASK_SET = re.compile(r'ATTR\{(?:\.\./\.\./bus/ap/)?(apmask|aqmask)\}="([^"]*)"')
+_CMDLINE = re.compile(r'(?:^|\s)ap\.(apmask|aqmask)=(\S+)')
+
 
 def rule_text(apmask, aqmask):
     """The udev rule chzdev writes for these masks (so chzdev and lszdev read it as theirs)."""
@@ -23,3 +33,26 @@ def rule_text(apmask, aqmask):
             'ATTR{../../bus/ap/aqmask}="%s"\n'
             'RUN{builtin}+="kmod load vfio_ap"\n\n'
             'LABEL="end_ap"\n') % (apmask, aqmask)
+
+
+def rule_masks(text):
+    """``{'apmask': text, 'aqmask': text}`` as the rule sets them at boot (missing keys: not set)."""
+    return dict(_MASK_SET.findall(text or ''))
+
+
+def cmdline_masks(text):
+    """``{'apmask': text, 'aqmask': text}`` from the kernel parameters ``ap.apmask=`` and ``ap.aqmask=``."""
+    return dict(_CMDLINE.findall(text or ''))
+
+
+def boot_masks(host):
+    """``(adapters, domains, source)`` the host keeps when it next boots: what the rule sets, else the kernel
+    parameters, else the kernel's default (every id); ``source`` names where they come from."""
+    path = host.path(*AP_RULE)
+    found, source = rule_masks(_fileio.read_text(path, host.display(path))), host.display(path)
+    if not found:
+        found, source = cmdline_masks(_attr.read(host.path(*CMDLINE), '')), host.display(host.path(*CMDLINE))
+    if not found:
+        return ALL, ALL, None
+    return (apply_mask_text(ALL, found.get('apmask', '0x' + 'f' * 64), 'apmask'),
+            apply_mask_text(ALL, found.get('aqmask', '0x' + 'f' * 64), 'aqmask'), source)

@@ -32,6 +32,7 @@ MDEVCTL_DIR = ('etc', 'mdevctl.d')
 CALLOUT_DIRS = (('usr', 'lib', 'mdevctl', 'scripts.d', 'callouts'), ('etc', 'mdevctl.d', 'scripts.d', 'callouts'))
 NOTIFIER_DIRS = (('usr', 'lib', 'mdevctl', 'scripts.d', 'notifiers'), ('etc', 'mdevctl.d', 'scripts.d', 'notifiers'))
 AP_RULE = ('etc', 'udev', 'rules.d', '41-ap.rules')  # the file chzdev --type ap writes
+CMDLINE = ('proc', 'cmdline')
 
 
 class Host(object):

@@ -13,6 +13,7 @@ from collections import Counter, OrderedDict
 
 from .._ap.masks import KINDS, APBus, apqn_list
 from .._ap.matrix import is_ap, read_matrix, wanted_matrix
+from .._ap.rule import boot_masks
 from .._core.names import queue_name
 from .._sysfs.readpass import ReadPass
 from . import sysfs as _mdev
@@ -54,13 +55,14 @@ class System(object):
     """
 
     def __init__(self, devices, host_adapters=None, host_domains=None, max_adapter=255, max_domain=255,
-                 capacity=None):
+                 capacity=None, boot_masks=None):
         self.devices = OrderedDict((key_of(d), d) for d in devices)
         self.host_adapters = host_adapters if host_adapters is not None else set()
         self.host_domains = host_domains if host_domains is not None else set()
         self.max_adapter = max_adapter
         self.max_domain = max_domain
         self.capacity = capacity or {}
+        self.boot_masks = boot_masks  # (adapters, domains, source) the host keeps at boot; None: no AP bus
 
     def keys(self, proposed):
         """``proposed`` keyed by ``(parent, uuid)``: a bare uuid stands for its view's key, or (removing)
@@ -86,7 +88,7 @@ class System(object):
             else:
                 devices[key] = view
         return System(devices.values(), self.host_adapters, self.host_domains, self.max_adapter,
-                      self.max_domain, self.capacity)
+                      self.max_domain, self.capacity, self.boot_masks)
 
 
 def _conflict(kind, msg, devices, **extra):
@@ -121,6 +123,8 @@ def _ap_conflicts(system, concerned):
             found.append(_conflict('reserved_for_host', 'mdev %s claims APQN %s, reserved for the host by '
                                    '/sys/bus/ap/apmask and aqmask (not free for vfio_ap)' % (dev.uuid, apqn_list(apqns)),
                                    [dev], apqns=apqns))
+        if dev.autostart and system.boot_masks is not None:
+            found.extend(_boot_conflict(dev, system.boot_masks))
         if not dev.may_run:
             continue  # a device that cannot run shares nothing with anyone
         for a in m['adapter']:
@@ -132,6 +136,20 @@ def _ap_conflicts(system, concerned):
                                                                                dev.label()),
                                            [other, dev], apqns=[queue_name(a, d)]))
     return found
+
+
+def _boot_conflict(dev, boot_masks):
+    """An autostart device whose APQNs the host keeps at boot: ap-check would refuse it then."""
+    adapters, domains, source = boot_masks
+    m = dev.matrix
+    apqns = [queue_name(a, d) for a in sorted(m['adapter'] & adapters) for d in sorted(m['domain'] & domains)]
+    if not apqns:
+        return []
+    where = ('the masks %s sets at boot' % source if source else
+             'the kernel\'s default masks at boot (no persistent masks are set)')
+    return [_conflict('not_reserved_at_boot', 'mdev %s starts at boot (autostart) but APQN %s stay with the host by '
+                      '%s; reserve them for vfio_ap with vfio.passthrough.ap_masks persistent=true, or make the '
+                      'device manual' % (dev.uuid, apqn_list(apqns), where), [dev], apqns=apqns)]
 
 
 def _instance_conflicts(system):
@@ -214,10 +232,11 @@ def read_system(host, store=None, active=None, dirs=None):
         views.append(view_of(uuid, parent, mtype, act is not None, bool(d and d.start == 'auto'),
                              d.attrs if d else [], host, dirs))
     bus = APBus(host)
-    host_adapters, host_domains, max_a, max_d = set(), set(), 255, 255
+    host_adapters, host_domains, max_a, max_d, boot = set(), set(), 255, 255, None
     if bus.exists:
         host_adapters, host_domains = bus.masks()
         max_a, max_d = bus.max_ids()
+        boot = boot_masks(host)
     capacity = {}
     running = Counter(tuple(v) for v in active.values())
     for name in _mdev.parent_names(host):
@@ -225,7 +244,7 @@ def read_system(host, store=None, active=None, dirs=None):
             left = mtype.available()
             if left is not None:
                 capacity[(name, mtype.id)] = left + running[(name, mtype.id)]
-    return System(views, host_adapters, host_domains, max_a, max_d, capacity)
+    return System(views, host_adapters, host_domains, max_a, max_d, capacity, boot)
 
 
 def check_host(host):

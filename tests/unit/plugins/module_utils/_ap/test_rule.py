@@ -1,6 +1,8 @@
 """The udev rule chzdev --type ap writes for the AP masks (41-ap.rules), byte for byte."""
 
-from ansible_collections.vfio.passthrough.plugins.module_utils._ap.rule import rule_text
+from ansible_collections.vfio.passthrough.plugins.module_utils._ap.rule import boot_masks, cmdline_masks, rule_masks, rule_text
+from ansible_collections.vfio.passthrough.plugins.module_utils._core.host import Host
+from support.ap import persist_masks
 
 APMASK = '0x' + 'f' * 64
 AQMASK = '0x' + 'f' * 62 + 'fe'
@@ -28,3 +30,19 @@ def test_the_masks_are_set_as_given_apmask_first():
     assert lines.index('ATTR{../../bus/ap/apmask}="%s"' % APMASK) + 1 == \
         lines.index('ATTR{../../bus/ap/aqmask}="%s"' % AQMASK)
     assert rule_text(APMASK, AQMASK).endswith('\n')
+
+
+def test_the_masks_set_at_boot_are_read_back_from_the_rule_and_the_kernel_parameters():
+    assert rule_masks(rule_text('0xdf', '0xf7')) == {'apmask': '0xdf', 'aqmask': '0xf7'}
+    assert rule_masks('# nothing\n') == {}
+    assert cmdline_masks('root=/dev/dasda1 ap.apmask=0xffff ap.aqmask=-4 quiet') == {'apmask': '0xffff', 'aqmask': '-4'}
+    assert cmdline_masks('cio_ignore=all,!condev') == {}
+
+
+def test_boot_masks_prefer_the_rule_then_the_kernel_parameters_then_the_default(seed):
+    host = Host()
+    every = set(range(256))
+    assert boot_masks(host) == (every, every, None)
+    persist_masks(seed)
+    adapters, domains, source = boot_masks(host)
+    assert 5 not in adapters and 4 not in domains and source == '/etc/udev/rules.d/41-ap.rules'

@@ -57,3 +57,14 @@ def test_proposal_only_reports_what_concerns_it():
     (c,) = find_conflicts(system, {C: ap(C, [5], [4], active=True)})
     assert C in c['devices']
     assert find_conflicts(system, {B: None}) == []  # removing B resolves it
+
+
+def test_an_autostart_device_needs_its_apqns_reserved_at_boot():
+    boot = (set(range(256)) - {5}, set(range(256)), '/etc/udev/rules.d/41-ap.rules')  # adapter 5 only is free
+    system = System([ap(A, [5, 6], [4], autostart=True), ap(B, [7], [4], active=True), ap(C, [7], [5])],
+                    boot_masks=boot)
+    (c,) = find_conflicts(system)
+    assert c['kind'] == 'not_reserved_at_boot' and c['devices'] == [A] and c['apqns'] == ['06.0004']
+    assert '41-ap.rules' in c['msg']  # a running or manual device is not started at boot: not its business
+    assert find_conflicts(System([ap(A, [5], [4], autostart=True)], boot_masks=boot)) == []
+    assert find_conflicts(System([ap(A, [5], [4], autostart=True)])) == []  # no AP bus: nothing to check

@@ -5,6 +5,7 @@ from ansible_collections.vfio.passthrough.plugins.module_utils._mdev.config impo
 from ansible_collections.vfio.passthrough.plugins.module_utils._mdev.plan import plan_mdevs
 from ansible_collections.vfio.passthrough.plugins.module_utils._mdev.request import MdevRequest
 from ansible_collections.vfio.passthrough.plugins.module_utils._mdev.steps import describe_step, live_writes
+from support.ap import persist_masks
 
 UUID = '669d9b23-fe1b-4ecb-be08-a2fabca99b71'
 AP = dict(parent='matrix', mdev_type='vfio_ap-passthrough')
@@ -46,6 +47,7 @@ def test_live_writes_of_another_device_write_the_attributes_new_in_the_list(x86)
 
 
 def test_a_planned_change_lists_its_steps_and_predicts_what_applying_reads_back(seed):
+    persist_masks(seed)  # an autostart vfio-ap device needs its APQNs reserved at boot
     plan = plan_mdevs(Host(), [MdevRequest(uuid=UUID, attrs=ADAPTER_5_DOMAIN_4, autostart='auto', **AP)])
     change = plan.changes[0]
     assert change.actions == ['define in /etc/mdevctl.d/matrix/' + UUID,
