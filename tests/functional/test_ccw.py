@@ -1,5 +1,9 @@
 """Device numbers to subchannels, and cio_ignore."""
 
+import os
+
+RULE = 'etc/udev/rules.d/41-vfio-passthrough-cio-ignore.rules'
+
 
 def test_resolve_through_ccw_device_and_dev_busid(seed, module):
     info = module('ccw_info', devices=['0.0.2b09', '2b0a', '0.0.2c01'])
@@ -21,12 +25,19 @@ def test_free_from_cio_ignore(seed, module, playbook):
     assert seed.read('proc/cio_ignore').split() == ['0.0.2c00', '0.0.2c02-0.0.2cff']
     assert module('ccw_info', devices=['0.0.2c01'])['devices'][0]['subchannel'] == '0.0.0315'
     assert not module('cio_ignore', devices=['0.0.2c01'])['changed']
+    # persistent by default: the udev rule frees it at the next IPL too
+    assert result['freed_at_boot'] == ['0.0.2c01'] and 'free-ccw 0.0.2c01"' in seed.read(RULE)
+    assert result['actions'] == ['install /usr/libexec/vfio-passthrough/free-ccw',
+                                 'free 0.0.2c01 at boot in /' + RULE, 'write "free 0.0.2c01" to /proc/cio_ignore']
+    back = module('cio_ignore', devices=['0.0.2c01'], state='present', persistent=False)
+    assert back['changed'] and back['freed_at_boot'] == ['0.0.2c01']  # until the next IPL only
 
 
 def test_freeing_a_device_that_does_not_exist_says_so(seed, module):
     result = module('cio_ignore', devices=['0.0.2c05'])
     assert result['failed'] and 'no subchannel has appeared for 0.0.2c05' in result['msg']
     assert seed.read('proc/cio_ignore') == '0.0.2c00-0.0.2cff'  # put back
+    assert not os.path.exists(seed.path(RULE))
 
 
 def test_bad_device_number(seed, module):

@@ -7,11 +7,14 @@ import os
 import re
 from collections import OrderedDict
 
+from .._core import fileio as _fileio
 from .._core import names as _names
+from .._core import services
 from .._core.errors import InvalidArgument, NotFound
-from .._core.host import CIO_IGNORE, CIO_SETTLE
+from .._core.host import CHZDEV_CIO_IGNORE_RULE, CIO_IGNORE, CIO_IGNORE_RULE, CIO_SETTLE
 from .._core.plan import Change, Plan
 from .._sysfs import attr as _attr
+from . import boot as _boot
 from .subchannels import subchannel_of
 
 _ITEM = re.compile(r'^0\.([0-3])\.([0-9a-f]{4})(?:-0\.([0-3])\.([0-9a-f]{4}))?$')
@@ -41,18 +44,28 @@ def is_ignored(ranges, busid):
     return any(first <= key <= last for first, last in ranges)
 
 
-def plan_cio_ignore(host, devices, state):
-    """Free devices from (``absent``) or add them to (``present``) the cio_ignore list."""
+def plan_cio_ignore(host, devices, state, persistent=True):
+    """Free devices from (``absent``) or add them to (``present``) the cio_ignore list, and with
+    ``persistent`` at boot too (the collection's udev rule)."""
     if state not in ('present', 'absent'):
         raise InvalidArgument('state must be present or absent, not %r' % (state,), field='state')
     path = host.path(*CIO_IGNORE)
     if not os.path.exists(path):
         raise NotFound('this host has no %s (not an s390 host?)' % host.display(path), path=host.display(path))
-    ranges = ignored_ranges(host)
     busids = [_names.ccw_busid(d, field='devices') for d in devices]
+    plan = CioIgnorePlan(host)
+    if persistent:
+        plan.add_boot(busids, state)
+    plan.add(runtime_change(host, busids, state))
+    return plan
+
+
+def runtime_change(host, busids, state):
+    """The write to ``/proc/cio_ignore`` (and the wait for the rescan) that the list needs now."""
+    path = host.path(*CIO_IGNORE)
+    ranges = ignored_ranges(host)
     todo = [b for b in busids if is_ignored(ranges, b) != (state == 'present')]
     command = '%s %s' % ('add' if state == 'present' else 'free', ','.join(todo))
-    plan = CioIgnorePlan()
 
     def apply():
         _attr.write(path, command, device='cio_ignore', display=host.display(path))
@@ -73,15 +86,55 @@ def plan_cio_ignore(host, devices, state):
 
     before = OrderedDict((b, 'ignored' if is_ignored(ranges, b) else 'free') for b in busids)
     after = OrderedDict((b, 'ignored' if state == 'present' else 'free') for b in busids)
-    plan.add(Change('cio_ignore', before, after, ['write "%s" to %s' % (command, host.display(path))] if todo else [],
-                    apply, undo))
-    return plan
+    return Change('cio_ignore', before, after, ['write "%s" to %s' % (command, host.display(path))] if todo else [],
+                  apply, undo)
 
 
 class CioIgnorePlan(Plan):
-    """The one change of the cio_ignore list."""
+    """The cio_ignore list now and, when persistent, the devices the collection frees at boot."""
+
+    def __init__(self, host):
+        super(CioIgnorePlan, self).__init__()
+        self.host = host
+        self.boot_before = self.boot_after = None
+
+    def add_boot(self, busids, state):
+        """Add the changes that make the boot-time list free (or stop freeing) ``busids``."""
+        rule_path = self.host.path(*CIO_IGNORE_RULE)
+        text, freed = _boot.persisted(self.host)
+        after = [b for b in freed if not (state == 'present' and b in busids)]
+        after += [b for b in busids if state == 'absent' and b not in after]
+        self.boot_before, self.boot_after = freed, after
+        if state == 'present':
+            by_chzdev = [b for b in busids if b in _boot.freed_by_chzdev(self.host)]
+            if by_chzdev:
+                self.warnings.append('chzdev\'s %s frees %s at boot too; remove it there (chzdev --remove ... '
+                                     '--persistent) for the device to stay ignored after the next IPL'
+                                     % (self.host.display(self.host.path(*CHZDEV_CIO_IGNORE_RULE)),
+                                        ', '.join(by_chzdev)))
+        if after == freed:
+            return
+        new_text = _boot.rule_text(after)
+        if after:
+            install = _boot.boot_files(self.host).change()
+            if install:
+                self.add(install)
+
+        def put(content):
+            if content is None:
+                _fileio.remove(rule_path, self.host.display(rule_path))
+            else:
+                _fileio.write_atomic(rule_path, content, 0o644, self.host.display(rule_path))
+            services.reload_udev(self.host)
+
+        action = ('free %s at boot in %s' % (', '.join(after), self.host.display(rule_path)) if after
+                  else 'remove %s' % self.host.display(rule_path))
+        self.add(Change('cio_ignore at boot', OrderedDict([('freed_at_boot', ', '.join(freed) or None)]),
+                        OrderedDict([('freed_at_boot', ', '.join(after) or None)]), [action],
+                        lambda: put(new_text), lambda: put(text), entry=False))
 
     def report(self, applied):
-        """The actions, and each device as ``ignored`` or ``free`` after the change."""
-        change = self.changes[0]
-        return {'actions': change.actions, 'devices': dict(change.after)}
+        """The actions, each device as ``ignored`` or ``free`` after the change, and what is freed at boot."""
+        runtime = self.changes[-1]
+        return {'actions': [a for c in self.changes for a in c.actions], 'devices': dict(runtime.after),
+                'freed_at_boot': self.boot_after if self.boot_after is not None else _boot.persisted(self.host)[1]}

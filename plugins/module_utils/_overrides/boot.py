@@ -9,10 +9,7 @@ unit that, once devices have settled, re-binds every device whose driver is not 
 (css uevents come after device recognition, so a udev rule alone can miss).
 """
 
-import os
-
-from .._core import fileio as _fileio
-from .._core import services
+from .._core.bootfiles import BootFiles
 from .._core.host import OVERRIDES_RULE, OVERRIDES_SCRIPT, OVERRIDES_UNIT, OVERRIDES_UNIT_LINK
 
 SCRIPT_TEXT = r'''#!/bin/sh
@@ -78,33 +75,8 @@ WantedBy=multi-user.target
 
 
 def boot_files(host):
-    """The files that apply persisted overrides at boot without driverctl: (path, text, mode)."""
-    return [(host.path(*OVERRIDES_SCRIPT), SCRIPT_TEXT, 0o755),
-            (host.path(*OVERRIDES_RULE), UDEV_TEXT, 0o644),
-            (host.path(*OVERRIDES_UNIT), UNIT_TEXT, 0o644)]
-
-
-def boot_files_missing(host):
-    """Paths (as on the host) of the boot-time files that are missing or differ."""
-    missing = []
-    for path, text, mode in boot_files(host):
-        try:
-            current = _fileio.read_text(path)
-        except Exception:  # a directory or link in the way: install_boot_files reports it
-            current = None
-        if current is None or current != text or (os.stat(path).st_mode & 0o777) != mode:
-            missing.append(host.display(path))
-    link = host.path(*OVERRIDES_UNIT_LINK)
-    if not os.path.islink(link):
-        missing.append(host.display(link))
-    return missing
-
-
-def install_boot_files(host):
-    """Install the script, udev rule and unit, enable the unit, and have systemd and udev read them now."""
-    for path, text, mode in boot_files(host):
-        _fileio.write_atomic(path, text, mode, host.display(path))
-    link = host.path(*OVERRIDES_UNIT_LINK)
-    _fileio.symlink(link, '../vfio-passthrough-overrides.service', host.display(link))
-    services.reload_systemd(host)
-    services.reload_udev(host)
+    """The files that apply persisted overrides at boot without driverctl."""
+    return BootFiles(host, 'boot-time apply',
+                     [(OVERRIDES_SCRIPT, SCRIPT_TEXT, 0o755), (OVERRIDES_RULE, UDEV_TEXT, 0o644),
+                      (OVERRIDES_UNIT, UNIT_TEXT, 0o644)],
+                     [(OVERRIDES_UNIT_LINK, '../vfio-passthrough-overrides.service')])

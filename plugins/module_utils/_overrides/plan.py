@@ -226,9 +226,7 @@ def plan_overrides(host, requests, locks=None):
         seen.add(key)
         plan.add(plan_device(host, store, req, children, plan.warnings))
     if any(r.persistent and r.state == 'present' for r in requests) and not driverctl_installed(host):
-        missing = _boot.boot_files_missing(host)
-        if missing:
-            plan.add(Change('boot-time apply', OrderedDict([('missing', ', '.join(missing))]),
-                            OrderedDict([('missing', None)]), ['install %s' % p for p in missing],
-                            lambda: _boot.install_boot_files(host), entry=False))
+        install = _boot.boot_files(host).change()
+        if install:
+            plan.add(install)
     return plan
