@@ -64,7 +64,11 @@ options:
       - C(auto) starts the device at boot (mdevctl's C(-a)), C(manual) does not. Kept from the definition when not
         given; new definitions are C(manual).
       - An C(auto) vfio-ap device is refused unless the masks the host boots with reserve its APQNs for vfio_ap
-        (M(vfio.passthrough.ap_masks) with I(persistent=true)): otherwise s390-tools' ap-check refuses it at boot.
+        (M(vfio.passthrough.ap_masks) with I(persistent=true)), since s390-tools' ap-check would refuse it at boot.
+      - Where mdevctl is not installed, nothing would start C(auto) devices at boot, so the module installs the
+        collection's own start (C(/etc/udev/rules.d/90-vfio-passthrough-mdevs.rules) and
+        C(/usr/libexec/vfio-passthrough/start-mdevs)) when it writes an C(auto) definition; RV(boot_start) says which
+        applies.
     type: str
     choices: [auto, manual]
   state:
@@ -344,6 +348,13 @@ callouts:
   type: list
   elements: dict
   sample: [{script: /etc/mdevctl.d/scripts.d/callouts/ap-check, event: pre, action: define, state: none, rc: 0}]
+boot_start:
+  description:
+    - What starts C(auto) definitions at boot on this host - C(mdevctl) (its udev rule, when mdevctl is installed) or
+      C(builtin) (the collection's rule and program, installed when an C(auto) definition is written).
+  returned: always
+  type: str
+  sample: mdevctl
 '''
 
 from ansible.module_utils.basic import AnsibleModule

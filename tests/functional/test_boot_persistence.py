@@ -1,10 +1,14 @@
 """What a host starts at boot holds in both directions: masks and autostart definitions agree."""
 
+import os
+
 from ansible_collections.vfio.passthrough.plugins.module_utils._ap.rule import rule_text
 from support.ap import persist_masks
 
 AUTO = '669d9b23-fe1b-4ecb-be08-a2fabca99b71'
 MATRIX = dict(parent='matrix', type='vfio_ap-passthrough')
+START = 'usr/libexec/vfio-passthrough/start-mdevs'
+RULE = 'etc/udev/rules.d/90-vfio-passthrough-mdevs.rules'
 GUEST = [{'assign_adapter': '5'}, {'assign_domain': '4'}]
 
 
@@ -40,3 +44,13 @@ def test_an_autostart_definition_needs_its_apqns_reserved_by_the_persistent_mask
     report = module('mdev_validate')
     assert not report['valid'] and [c['kind'] for c in report['conflicts']] == ['not_reserved_at_boot']
     assert '/etc/udev/rules.d/41-ap.rules' in report['conflicts'][0]['msg']
+
+
+def test_without_mdevctl_an_auto_definition_brings_the_collections_own_start_at_boot(seed, module):
+    persist_masks(seed)
+    manual = module('mdev', uuid=AUTO, attrs=GUEST, autostart='manual', state='defined', **MATRIX)
+    assert manual['boot_start'] == 'builtin' and not os.path.exists(seed.path(START))  # nothing to start at boot
+    auto = module('mdev', uuid=AUTO, autostart='auto', state='defined', **MATRIX)
+    assert auto['changed'] and auto['boot_start'] == 'builtin'
+    assert os.access(seed.path(START), os.X_OK) and os.path.exists(seed.path(RULE))
+    assert not module('mdev', uuid=AUTO, autostart='auto', state='defined', **MATRIX)['changed']

@@ -20,6 +20,7 @@ from .._core.errors import ConfigError, ConflictError, InvalidArgument, NotFound
 from .._core.host import AP_LOCK
 from .._core.plan import Plan
 from .._sysfs.readpass import ReadPass
+from . import boot as _boot
 from . import state as _state
 from . import sysfs as _mdev
 from .callouts import Callouts
@@ -98,6 +99,7 @@ class MdevPlan(Plan):
         """Each device, the callouts that ran, and the first device's uuid."""
         result = super(MdevPlan, self).report(applied)
         result['callouts'] = self.callouts.ran
+        result['boot_start'] = 'mdevctl' if _boot.mdevctl_installed(self.host) else 'builtin'
         if result['devices']:
             result['uuid'] = result['devices'][0]['uuid']
         return result
@@ -341,6 +343,7 @@ def plan_mdevs(host, requests, exclusive=False, validate=True, locks=None, exclu
         _plan_all(planner, requests, exclusive, exclusive_parent)
         if validate:
             _validate(planner)
+        _boot_start(planner.plan)
         return planner.plan
     finally:
         snapshot.close()
@@ -394,6 +397,15 @@ def _plan_all(planner, requests, exclusive, exclusive_parent=None):
         if req.uuid is not None:
             planner.add(req)
     planner.plan.changes[:0] = planner.releases
+
+
+def _boot_start(plan):
+    """Without mdevctl, install the collection's start of ``auto`` definitions first, when the plan writes one."""
+    writes_auto = any(c.actions and c.view is not None and c.view.autostart for c in plan.changes)
+    if writes_auto and not _boot.mdevctl_installed(plan.host):
+        install = _boot.boot_files(plan.host).change()
+        if install:
+            plan.changes.insert(0, install)
 
 
 def _validate(planner):
