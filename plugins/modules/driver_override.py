@@ -53,6 +53,11 @@ options:
     description:
       - Also store the override (or its removal) in C(/etc/driverctl.d) so that it is applied at boot.
       - With C(false) the change is transient, as C(driverctl --nosave); a persisted file is left as it is.
+      - On the C(css) bus the subchannel that carries a device number may change at the next IPL, while driverctl and
+        mdevctl key their files by subchannel. The module therefore also records the device number
+        (C(/etc/vfio-passthrough/css.d/<device number>)) and installs a udev rule that runs before theirs
+        (C(04-vfio-passthrough-css.rules), C(/usr/libexec/vfio-passthrough/resolve-css)) and moves the override and
+        the mdev definitions to the subchannel that carries the device at that boot.
     type: bool
     default: true
   probe:

@@ -54,3 +54,16 @@ def test_without_mdevctl_an_auto_definition_brings_the_collections_own_start_at_
     assert auto['changed'] and auto['boot_start'] == 'builtin'
     assert os.access(seed.path(START), os.X_OK) and os.path.exists(seed.path(RULE))
     assert not module('mdev', uuid=AUTO, autostart='auto', state='defined', **MATRIX)['changed']
+
+
+def test_a_persisted_subchannel_override_records_its_device_number(seed, module):
+    record = 'etc/vfio-passthrough/css.d/0.0.2b09'
+    assert module('driver_override', bus='css', device='0.0.0314', driver='vfio_ccw', persistent=False)['changed']
+    assert not os.path.exists(seed.path('etc/vfio-passthrough'))  # until the next IPL only: nothing to follow
+    bound = module('driver_override', bus='css', device='0.0.0313', driver='vfio_ccw')
+    assert 'record that the files of ccw device 0.0.2b09 are kept for 0.0.0313 in /' + record in bound['devices'][0]['actions']
+    assert seed.read(record) == 'subchannel=0.0.0313'
+    assert os.access(seed.path('usr/libexec/vfio-passthrough/resolve-css'), os.X_OK)
+    assert os.path.exists(seed.path('etc/udev/rules.d/04-vfio-passthrough-css.rules'))
+    gone = module('driver_override', bus='css', device='0.0.0313', state='absent')
+    assert gone['changed'] and 'remove /' + record in gone['devices'][0]['actions'] and not os.path.exists(seed.path(record))

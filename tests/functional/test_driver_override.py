@@ -150,7 +150,11 @@ def test_driverctl_present_means_no_builtin_files(seed, module):
     open(seed.path('usr/sbin/driverctl'), 'w').close()
     result = module('driver_override', bus='css', device='0.0.0313', driver='vfio_ccw')
     assert result['boot_apply'] == 'driverctl'
-    assert not os.path.exists(seed.path('usr/libexec/vfio-passthrough'))
+    assert not os.path.exists(seed.path('usr/libexec/vfio-passthrough/apply-overrides'))
+    assert not os.path.exists(seed.path('etc/udev/rules.d/89-vfio-passthrough-overrides.rules'))
+    # driverctl keys the file by subchannel: the collection's rule still moves it with the device number at boot
+    assert os.path.exists(seed.path('usr/libexec/vfio-passthrough/resolve-css'))
+    assert seed.read('etc/vfio-passthrough/css.d/0.0.2b09') == 'subchannel=0.0.0313'
 
 
 def test_ad_hoc_command(seed):

@@ -14,6 +14,8 @@ from .._ap.masks import APBus
 from .._core import names as _names
 from .._core.errors import ConfigError, InUseError, InvalidArgument, NotFound
 from .._core.host import AP_LOCK
+from .._ccw.devno import DevnoRecords, device_number
+from .._ccw.devno import boot_files as devno_boot_files
 from .._core.plan import Change, Plan
 from .._sysfs.device import Bus
 from .._mdev import sysfs as _mdev
@@ -163,25 +165,34 @@ def plan_device(host, store, req, children=None, warnings=None):
         binder = DeviceBinder(host, dev, req, before, offline)
         work = binder.unset
     target = req.driver if req.state == 'present' else None
+    files = []  # (write, put back) of each persisted file, in order
     if req.persistent:
         if before['persisted'] != target:
             actions.append('persist %s in %s' % (target, host.display(store.path(req.bus, req.device)))
                            if target else 'remove %s' % host.display(store.path(req.bus, req.device)))
+            files.append((lambda: store.put(req.bus, req.device, target),
+                          lambda: store.put(req.bus, req.device, before['persisted'])))
         after['persisted'] = target
+        if req.bus == 'css':
+            files.extend(record_device_number(host, dev, req.device if target else None, actions))
 
     def apply():
         work()  # restores the device itself when it fails
-        if req.persistent and before['persisted'] != target:
-            try:
-                store.put(req.bus, req.device, target)
-            except ConfigError as exc:
-                binder.restore(exc)
-                raise
+        done = []
+        try:
+            for write, put_back in files:
+                write()
+                done.append(put_back)
+        except ConfigError as exc:
+            for put_back in reversed(done):
+                put_back()
+            binder.restore(exc)
+            raise
 
     def undo():
         binder.restore()
-        if req.persistent and before['persisted'] != target:
-            store.put(req.bus, req.device, before['persisted'])
+        for _write, put_back in reversed(files):
+            put_back()
 
     def describe(applied):
         # after applying, the device as it is now; the diff keeps showing the prediction, as in check mode
@@ -192,6 +203,24 @@ def plan_device(host, store, req, children=None, warnings=None):
         return out
 
     return Change('%s/%s' % (req.bus, req.device), before, after, actions, apply, undo, describe)
+
+
+def record_device_number(host, subchannel, target, actions):
+    """The (write, put back) that records (or forgets) which subchannel carries the device's files.
+
+    The subchannel of a device number may change at the next IPL; the record lets the boot-time
+    rule move driverctl's and mdevctl's files with the device (``_ccw/devno.py``).
+    """
+    devno = device_number(subchannel)
+    if devno is None:
+        return []
+    records = DevnoRecords(host)
+    before = records.get(devno)
+    if before == target:
+        return []
+    actions.append('record that the files of ccw device %s are kept for %s in %s' % (devno, target, records.display(devno))
+                   if target else 'remove %s' % records.display(devno))
+    return [(lambda: records.put(devno, target), lambda: records.put(devno, before))]
 
 
 class OverridePlan(Plan):
@@ -227,6 +256,10 @@ def plan_overrides(host, requests, locks=None):
         plan.add(plan_device(host, store, req, children, plan.warnings))
     if any(r.persistent and r.state == 'present' for r in requests) and not driverctl_installed(host):
         install = _boot.boot_files(host).change()
+        if install:
+            plan.add(install)
+    if any(r.bus == 'css' and r.persistent and r.state == 'present' for r in requests):
+        install = devno_boot_files(host).change()
         if install:
             plan.add(install)
     return plan

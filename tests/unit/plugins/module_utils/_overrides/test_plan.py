@@ -14,8 +14,10 @@ def test_planning_only_reads(seed):
     before = seed.snapshot()
     plan = plan_overrides(Host(), [OverrideRequest('css', '0.0.0313', 'vfio_ccw')])
     assert plan.changed
-    assert [a.split(' ')[0] for a in plan.changes[0].actions] == ['set', 'unbind', 'set', 'probe', 'persist']
+    assert [a.split(' ')[0] for a in plan.changes[0].actions] == ['set', 'unbind', 'set', 'probe', 'persist', 'record']
     assert plan.changes[0].actions[0] == 'set ccw device 0.0.2b09 offline'  # the DASD is online: asked first
+    assert plan.changes[0].actions[-1] == ('record that the files of ccw device 0.0.2b09 are kept for 0.0.0313 in '
+                                           '/etc/vfio-passthrough/css.d/0.0.2b09')
     assert seed.writes() == [] and seed.snapshot() == before
 
 
@@ -24,6 +26,7 @@ def test_apply_binds_and_persists(seed):
     plan.apply()
     assert seed.driver('css', '0.0.0313') == 'vfio_ccw'
     assert seed.read('etc/driverctl.d/css-0.0.0313') == 'vfio_ccw'
+    assert seed.read('etc/vfio-passthrough/css.d/0.0.2b09') == 'subchannel=0.0.0313'
     assert [w['path'] for w in seed.writes()] == [
         '/sys/devices/css0/0.0.0313/0.0.2b09/online', '/sys/bus/css/drivers/io_subchannel/unbind',
         '/sys/devices/css0/0.0.0313/driver_override', '/sys/bus/css/drivers_probe']
