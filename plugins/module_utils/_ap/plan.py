@@ -155,7 +155,7 @@ def plan_masks(host, req, locks=None):
         if text is None:
             _fileio.remove(rule_path, host.display(rule_path))
         else:
-            _fileio.write_atomic(rule_path, text, 0o644, host.display(rule_path))
+            _fileio.write_atomic(rule_path, text, 0o644, host.display(rule_path), host.tools)
 
     def apply():
         if req.load_vfio_ap:

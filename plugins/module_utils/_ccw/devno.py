@@ -130,7 +130,8 @@ class DevnoRecords(object):
         if subchannel is None:
             _fileio.remove(self.path(devno), self.display(devno))
         else:
-            _fileio.write_atomic(self.path(devno), 'subchannel=%s\n' % subchannel, 0o644, self.display(devno))
+            _fileio.write_atomic(self.path(devno), 'subchannel=%s\n' % subchannel, 0o644, self.display(devno),
+                                 self.host.tools)
 
 
 def device_number(dev):

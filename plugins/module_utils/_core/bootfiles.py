@@ -42,7 +42,7 @@ class BootFiles(object):
     def install(self):
         """Write the files and links, then have systemd and udev read them."""
         for path, text, mode in self.files:
-            _fileio.write_atomic(path, text, mode, self.host.display(path))
+            _fileio.write_atomic(path, text, mode, self.host.display(path), self.host.tools)
         for path, target in self.links:
             _fileio.symlink(path, target, self.host.display(path))
         if self.links or any(p.endswith('.service') for p, _t, _m in self.files):

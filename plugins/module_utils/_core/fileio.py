@@ -9,6 +9,7 @@ import stat
 import tempfile
 
 from .errors import ConfigError, errno_name
+from .tools import Tools
 
 
 def _fail(action, path, exc, display):
@@ -37,8 +38,8 @@ def read_text(path, display=None):
         _fail('reading', path, exc, display)
 
 
-def write_atomic(path, text, mode=0o644, display=None):
-    """Replace ``path`` with ``text``: temporary file, fsync, rename, fsync of the directory."""
+def write_atomic(path, text, mode=0o644, display=None, tools=None):
+    """Replace ``path`` with ``text``: temporary file, fsync, ``tools.replace`` (a rename), fsync of the directory."""
     directory = os.path.dirname(path)
     try:
         if os.path.islink(directory):
@@ -55,7 +56,8 @@ def write_atomic(path, text, mode=0o644, display=None):
                 f.flush()
                 os.fsync(f.fileno())
             os.chmod(tmp, mode)
-            os.rename(tmp, path)
+            (tools or Tools()).replace(tmp, path)
+            os.chmod(path, mode)  # atomic_move gives a new file the umask's mode
         except BaseException:
             if os.path.exists(tmp):
                 os.unlink(tmp)

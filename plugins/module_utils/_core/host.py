@@ -12,6 +12,7 @@ other file of the collection spells out ``/sys``.
 import os
 
 from .names import printable
+from .tools import Tools
 
 ROOT_ENV = 'VFIO_PASSTHROUGH_ROOT'
 
@@ -47,8 +48,9 @@ CMDLINE = ('proc', 'cmdline')
 class Host(object):
     """The host the modules act on, seen from ``root``."""
 
-    def __init__(self, root=None):
+    def __init__(self, root=None, tools=None):
         self.root = os.path.abspath(root or os.environ.get(ROOT_ENV) or '/')
+        self.tools = tools or Tools()  # how programs are found and run and files put in place
 
     @property
     def is_real(self):

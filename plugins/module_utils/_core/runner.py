@@ -11,6 +11,7 @@ import sys
 from .errors import VfioError
 from .host import Host
 from .lock import HostLocks
+from .tools import ModuleTools
 
 MIN_PYTHON = (3, 6)
 
@@ -24,8 +25,8 @@ def check_python(module):
 
 
 def host_of(module):
-    """The host the task names (``root``), else VFIO_PASSTHROUGH_ROOT, else /."""
-    return Host(module.params.get('root'))
+    """The host the task names (``root``), else VFIO_PASSTHROUGH_ROOT, else /; with the module's tools."""
+    return Host(module.params.get('root'), ModuleTools(module))
 
 
 def run_plan(module, plan_fn):

@@ -4,8 +4,6 @@
 """Telling systemd and udev that files they read changed, so they count without a reboot."""
 
 import os
-import shutil
-import subprocess
 
 from .errors import ConfigError
 
@@ -15,26 +13,25 @@ SYSTEMD_RUNNING = '/run/systemd/system'
 UDEV_RUNNING = '/run/udev/control'
 
 
-def _run(argv, what):
-    proc = subprocess.run(argv, check=False, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True)
-    if proc.returncode != 0:
-        raise ConfigError('%s failed (exit %d): %s' % (' '.join(argv), proc.returncode, proc.stdout.strip()),
-                          value=what)
+def _run(host, argv, what):
+    rc, out, err = host.tools.run(argv)
+    if rc != 0:
+        raise ConfigError('%s failed (exit %d): %s' % (' '.join(argv), rc, (err + out).strip()), value=what)
 
 
 def reload_systemd(host):
     """``systemctl daemon-reload`` where systemd runs the host (never below another root). Returns True if run."""
-    tool = shutil.which('systemctl')
-    if not host.is_real or tool is None or not os.path.isdir(SYSTEMD_RUNNING):
+    tool = host.tools.which('systemctl') if host.is_real else None
+    if tool is None or not os.path.isdir(SYSTEMD_RUNNING):
         return False
-    _run([tool, 'daemon-reload'], 'systemd units')
+    _run(host, [tool, 'daemon-reload'], 'systemd units')
     return True
 
 
 def reload_udev(host):
     """``udevadm control --reload`` where udevd runs (never below another root). Returns True if run."""
-    tool = shutil.which('udevadm')
-    if not host.is_real or tool is None or not os.path.exists(UDEV_RUNNING):
+    tool = host.tools.which('udevadm') if host.is_real else None
+    if tool is None or not os.path.exists(UDEV_RUNNING):
         return False
-    _run([tool, 'control', '--reload'], 'udev rules')
+    _run(host, [tool, 'control', '--reload'], 'udev rules')
     return True

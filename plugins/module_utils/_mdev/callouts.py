@@ -28,13 +28,14 @@ Every notifier in the ``notifiers`` directories is told of each change and may f
 
 import json
 import os
-import subprocess
-from collections import OrderedDict
+from collections import OrderedDict, namedtuple
 
 from .._core.errors import CalloutError
 from .._core.host import CALLOUT_DIRS, NOTIFIER_DIRS
+from .._core.tools import Timeout
 
 NOT_MY_TYPE = 2
+Finished = namedtuple('Finished', 'returncode stdout stderr')  # a script's run, as host.tools.run gives it
 U32_MAX = 2 ** 32 - 1
 VERSION_2 = OrderedDict([
     ('version', 2),
@@ -148,14 +149,12 @@ class Callouts(object):
     def _run(self, script, definition, event, action, state, stdin):
         args = [script, '-t', definition.mdev_type, '-e', event, '-a', action, '-s', state,
                 '-u', definition.uuid, '-p', definition.parent]
-        env = dict(os.environ)
         try:
-            proc = subprocess.run(args, input=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                  encoding='utf-8', errors='replace', timeout=self.timeout, env=env, check=False)
-        except (OSError, subprocess.TimeoutExpired) as exc:
+            proc = Finished(*self.host.tools.run(args, stdin, self.timeout))
+        except (OSError, Timeout) as exc:
             error = CalloutError('callout script %s (%s-%s) could not run: %s' % (
                 self.host.display(script), event, action, exc), path=self.host.display(script))
-            error.timed_out = isinstance(exc, subprocess.TimeoutExpired)
+            error.timed_out = isinstance(exc, Timeout)
             raise error
         self.ran.append({'script': self.host.display(script), 'event': event, 'action': action,
                          'state': state, 'rc': proc.returncode})

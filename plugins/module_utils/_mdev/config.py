@@ -285,7 +285,7 @@ class ConfigStore(object):
             shown = self.host.display(self.dir)
             raise ConfigError('%s is a symbolic link; nothing is written through it' % shown, path=shown)
         try:
-            _fileio.write_atomic(path, definition.text(), 0o644, self.host.display(path))
+            _fileio.write_atomic(path, definition.text(), 0o644, self.host.display(path), self.host.tools)
         except ConfigError:
             self._cache = None  # the file may or may not be there: read it again when next asked
             raise

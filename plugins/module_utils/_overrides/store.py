@@ -38,7 +38,7 @@ class OverrideStore(object):
     def set(self, bus, device, driver):
         """Persist ``driver`` for a device (written atomically)."""
         path = self.path(bus, device)
-        _fileio.write_atomic(path, driver + '\n', 0o644, self.host.display(path))
+        _fileio.write_atomic(path, driver + '\n', 0o644, self.host.display(path), self.host.tools)
 
     def remove(self, bus, device):
         """Forget a device's persisted override."""

@@ -3,10 +3,6 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Kernel modules: a driver that is not registered is loaded with modprobe, on a real host only."""
 
-import os
-import shutil
-import subprocess
-
 from .._core.errors import NotFound
 
 
@@ -18,13 +14,14 @@ def load_driver(host, bus, driver):
     if not host.is_real:
         raise NotFound('driver %s is not registered on bus %s (%s is missing); kernel modules are only loaded '
                        'when VFIO_PASSTHROUGH_ROOT is /' % (driver, bus.name, path), path=path, value=driver)
-    modprobe = shutil.which('modprobe') or '/sbin/modprobe'
-    if not os.path.exists(modprobe):
+    modprobe = host.tools.which('modprobe')
+    if modprobe is None:
         raise NotFound('driver %s is not registered on bus %s (%s is missing) and there is no modprobe to load it'
                        % (driver, bus.name, path), path=path, value=driver)
-    proc = subprocess.run([modprobe, '-q', '--', driver], check=False, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                          universal_newlines=True)
-    if proc.returncode != 0 or not bus.has_driver(driver):
+    rc, out, err = host.tools.run([modprobe, '-q', '--', driver])
+    if rc != 0 or not bus.has_driver(driver):
+        said = (err + out).strip()
+        why = ('it exited 0 but no driver %s registered (does the module register a differently named driver?)'
+               % driver if rc == 0 else 'exit %d%s' % (rc, ', ' + said if said else ''))
         raise NotFound('driver %s is not registered on bus %s (%s is missing) and "modprobe %s" did not load it: %s'
-                       % (driver, bus.name, path, driver, proc.stdout.strip() or 'exit %d' % proc.returncode),
-                       path=path, value=driver)
+                       % (driver, bus.name, path, driver, why), path=path, value=driver)

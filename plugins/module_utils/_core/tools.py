@@ -1,0 +1,98 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to vfio.passthrough
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""How the library finds and runs programs and puts a written file in place.
+
+``Tools`` does it with the standard library (tests, benchmarks, the boot-time programs).
+``ModuleTools`` does it with what an AnsibleModule offers, duck-typed so that nothing here
+imports Ansible: ``get_bin_path`` (the search path Ansible users expect, sbin included),
+``run_command`` (its environment handling and logging) and ``atomic_move`` (SELinux context and
+attributes of the file it replaces, ``unsafe_writes`` on bind-mounted files). A module hands them
+to the library on its Host (``Host(root, tools)``, see ``runner.host_of``).
+"""
+
+import errno
+import os
+import shutil
+import subprocess
+import time
+
+SBIN = ('/usr/local/sbin', '/usr/sbin', '/sbin')  # where modprobe, udevadm and driverctl live
+
+
+class Timeout(Exception):
+    """A program ran longer than it was given."""
+
+
+class Tools(object):
+    """The standard library's way."""
+
+    def which(self, name):
+        """The path of program ``name`` (sbin directories included), or None."""
+        return shutil.which(name) or shutil.which(name, path=os.pathsep.join(SBIN))
+
+    def run(self, argv, stdin=None, timeout=None):
+        """``(rc, stdout, stderr)`` of ``argv`` (rc < 0: killed by that signal); Timeout after ``timeout`` s."""
+        try:
+            proc = subprocess.run(argv, input=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                  encoding='utf-8', errors='replace', timeout=timeout, check=False)
+        except subprocess.TimeoutExpired:
+            raise Timeout('did not finish in %s s' % timeout)
+        return proc.returncode, proc.stdout, proc.stderr
+
+    def replace(self, tmp, path):
+        """Put the written temporary file ``tmp`` in place of ``path`` (same directory)."""
+        os.rename(tmp, path)
+
+
+class ModuleTools(Tools):
+    """An AnsibleModule's ``get_bin_path``, ``run_command`` and ``atomic_move``."""
+
+    def __init__(self, module):
+        self.module = module
+
+    def which(self, name):
+        """``module.get_bin_path`` with the sbin directories."""
+        return self.module.get_bin_path(name, opt_dirs=list(SBIN))
+
+    def run(self, argv, stdin=None, timeout=None):
+        """``module.run_command``; a timeout through coreutils' ``timeout``, which run_command does not offer.
+
+        ``timeout`` passes on a signal that killed the program, and exits 124 when time ran out.
+        """
+        wrapper = self.which('timeout') if timeout else None
+        if timeout and wrapper is None:
+            return super(ModuleTools, self).run(argv, stdin, timeout)
+        full = [wrapper, '--kill-after=5', str(timeout)] + list(argv) if timeout else list(argv)
+        started = time.time()
+        # handle_exceptions=False: a program that cannot start raises OSError here instead of ending the module
+        rc, out, err = self.module.run_command(full, data=stdin, binary_data=True, check_rc=False, errors='replace',
+                                               handle_exceptions=False)
+        if timeout and rc == 124 and time.time() - started >= timeout:
+            raise Timeout('did not finish in %s s' % timeout)
+        return rc, out, err
+
+    def replace(self, tmp, path):
+        """``module.atomic_move``: keeps the SELinux context and attributes of the file it replaces.
+
+        atomic_move ends the module (``fail_json``) when it fails; the plan must undo what it did
+        first, so that failure comes back here as an OSError.
+        """
+        failed = []
+
+        def fail(**result):
+            failed.append(result.get('msg', 'atomic_move failed'))
+            raise _Failed()
+
+        saved = self.module.fail_json
+        self.module.fail_json = fail
+        try:
+            self.module.atomic_move(tmp, path, unsafe_writes=bool(self.module.params.get('unsafe_writes')))
+        except _Failed:
+            raise OSError(errno.EIO, failed[0])
+        finally:
+            self.module.fail_json = saved
+
+
+class _Failed(Exception):
+    """atomic_move called fail_json."""
