@@ -15,7 +15,7 @@ import errno
 import os
 import shutil
 import subprocess
-import time
+import threading
 
 SBIN = ('/usr/local/sbin', '/usr/sbin', '/sbin')  # where modprobe, udevadm and driverctl live
 
@@ -56,19 +56,39 @@ class ModuleTools(Tools):
         return self.module.get_bin_path(name, opt_dirs=list(SBIN))
 
     def run(self, argv, stdin=None, timeout=None):
-        """``module.run_command``; a timeout through coreutils' ``timeout``, which run_command does not offer.
+        """``module.run_command``, the program killed after ``timeout`` s (run_command has no time limit).
 
-        ``timeout`` passes on a signal that killed the program, and exits 124 when time ran out.
+        The program stays the module's own child: s390-tools' callouts check that the AP lock is
+        held by their parent process, so no wrapper may stand between them.
         """
-        wrapper = self.which('timeout') if timeout else None
-        if timeout and wrapper is None:
-            return super(ModuleTools, self).run(argv, stdin, timeout)
-        full = [wrapper, '--kill-after=5', str(timeout)] + list(argv) if timeout else list(argv)
-        started = time.time()
-        # handle_exceptions=False: a program that cannot start raises OSError here instead of ending the module
-        rc, out, err = self.module.run_command(full, data=stdin, binary_data=True, check_rc=False, errors='replace',
-                                               handle_exceptions=False)
-        if timeout and rc == 124 and time.time() - started >= timeout:
+        expired = []
+
+        def kill(proc):
+            if proc.poll() is None:
+                expired.append(True)
+                proc.kill()
+
+        def arm(proc):
+            if timeout:
+                timer = threading.Timer(timeout, kill, [proc])
+                timer.daemon = True
+                timer.start()
+                timers.append(timer)
+
+        timers = []
+        try:
+            # handle_exceptions=False: a program that cannot start raises OSError here instead of ending the module
+            rc, out, err = self.module.run_command(list(argv), data=stdin, binary_data=True, check_rc=False,
+                                                   errors='replace', handle_exceptions=False,
+                                                   before_communicate_callback=arm)
+        except OSError:
+            if expired:
+                raise Timeout('did not finish in %s s' % timeout)
+            raise
+        finally:
+            for timer in timers:
+                timer.cancel()
+        if expired:
             raise Timeout('did not finish in %s s' % timeout)
         return rc, out, err
 

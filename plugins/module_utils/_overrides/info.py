@@ -61,6 +61,11 @@ def read_overrides(host, buses=None, names=None, device_class=None, with_names=F
                     wanted.add(_names.bus_device(bus, name, field='devices'))
                 except InvalidArgument:
                     continue
+        elsewhere = sorted(set('%s/%s' % w for w in wanted if w[0] not in buses))
+        if elsewhere:  # a name that carries its bus (pci/0000:01:00.0) on a bus not listed would match nothing
+            raise InvalidArgument('device %s is on a bus that is not listed (%s); add its bus to buses'
+                                  % (', '.join(elsewhere), ', '.join(buses)), value=', '.join(elsewhere),
+                                  field='devices')
         if not wanted:
             raise InvalidArgument('none of %s is a device name of bus %s' % (', '.join(names), ', '.join(buses)),
                                   value=', '.join(names), field='devices')

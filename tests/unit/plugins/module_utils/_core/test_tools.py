@@ -2,6 +2,8 @@
 
 import errno
 import os
+import subprocess
+import time
 
 import pytest
 
@@ -11,10 +13,9 @@ from ansible_collections.vfio.passthrough.plugins.module_utils._core.tools impor
 class FakeModule(object):
     """What ModuleTools uses of an AnsibleModule, recording the calls."""
 
-    def __init__(self, rc=0, move_fails=False):
+    def __init__(self, move_fails=False):
         self.params = {}
         self.calls = []
-        self.rc = rc
         self.move_fails = move_fails
 
     def get_bin_path(self, name, opt_dirs=None):
@@ -22,8 +23,13 @@ class FakeModule(object):
         return '/usr/bin/' + name
 
     def run_command(self, args, **kwargs):
+        """As AnsibleModule's: starts the program, hands it to before_communicate_callback, waits for it."""
         self.calls.append(('run_command', args, kwargs))
-        return self.rc, 'out', 'err'
+        proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                universal_newlines=True)
+        kwargs['before_communicate_callback'](proc)
+        out, err = proc.communicate(kwargs.get('data'))
+        return proc.returncode, out, err
 
     def atomic_move(self, src, dest, unsafe_writes=False):
         self.calls.append(('atomic_move', src, dest))
@@ -45,17 +51,19 @@ def test_the_standard_library_runs_and_times_out():
 
 def test_a_module_runs_through_run_command_with_the_input_as_given():
     module = FakeModule()
-    assert ModuleTools(module).run(['/sbin/modprobe', '-q', '--', 'vfio_ccw'], stdin='{}') == (0, 'out', 'err')
-    (name, args, kwargs), = module.calls
-    assert args == ['/sbin/modprobe', '-q', '--', 'vfio_ccw']
+    assert ModuleTools(module).run(['sh', '-c', 'cat; echo $PPID >&2'], stdin='{}') == (0, '{}', '%d\n' % os.getpid())
+    (name, args, kwargs), = module.calls  # the program is the module's own child: no wrapper between
+    assert args == ['sh', '-c', 'cat; echo $PPID >&2']
     assert kwargs['data'] == '{}' and kwargs['binary_data'] is True and kwargs['handle_exceptions'] is False
 
 
-def test_a_module_times_a_program_out_through_coreutils_timeout():
+def test_a_module_kills_a_program_that_runs_out_of_time():
     module = FakeModule()
-    ModuleTools(module).run(['/etc/mdevctl.d/scripts.d/callouts/x'], timeout=120)
-    assert module.calls[-1][1] == ['/usr/bin/timeout', '--kill-after=5', '120', '/etc/mdevctl.d/scripts.d/callouts/x']
-    assert ('get_bin_path', 'timeout', ('/usr/local/sbin', '/usr/sbin', '/sbin')) in module.calls
+    started = time.time()
+    with pytest.raises(Timeout):
+        ModuleTools(module).run(['sleep', '30'], timeout=0.3)
+    assert time.time() - started < 10
+    assert ModuleTools(module).run(['true'], timeout=5) == (0, '', '')
 
 
 def test_atomic_move_replaces_the_file_and_a_failure_comes_back_as_an_oserror(tmp_path):

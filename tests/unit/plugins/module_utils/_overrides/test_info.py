@@ -44,6 +44,13 @@ def test_names_that_fit_no_listed_bus_are_refused(seed):
     assert exc.value.extra == {'field': 'devices'}
 
 
+def test_a_name_that_carries_a_bus_not_listed_is_refused_not_silently_empty(seed):
+    for name in ('ccw/0.0.2b09', '0/0'):
+        with pytest.raises(InvalidArgument) as exc:
+            list_overrides(Host(), names=[name])
+        assert 'is on a bus that is not listed (pci, css, ap)' in exc.value.msg and name in exc.value.msg
+
+
 def test_an_explicit_bus_that_does_not_exist_is_not_found(seed):
     with pytest.raises(NotFound) as exc:
         list_overrides(Host(), buses=['css', 'pci'])
