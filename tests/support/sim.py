@@ -31,10 +31,21 @@ class Sim(object):
         """Unmount."""
         self.simhost('stop', self.root)
 
-    def reboot(self):
-        """A fresh kernel state from the scenario; /etc and /usr stay as they are."""
-        self.stop()
-        self.start()
+    def reboot(self, renumber=False, boot=False):
+        """A fresh kernel state from the scenario (``simhost reboot``); /etc and /usr stay, /run is emptied.
+
+        With ``boot`` the host then boots as a real one does (udev coldplug through the rules below the
+        root, the enabled units: tests/simhost/boot.py) and the BootLog is returned; without it the
+        kernel is left as it came up, nothing below the root having run. ``renumber`` gives the I/O
+        subchannels their ids in reverse order, so device numbers move to other subchannels.
+        """
+        self.simhost('reboot', self.root, *(['--renumber'] * renumber + ([] if boot else ['--no-boot'])))
+        return BootLog.read(self.path('run/simhost-boot.log')) if boot else None
+
+    def events(self):
+        """Every uevent the simulated kernel sent since it (re)started, as dicts (``simhost events``)."""
+        with open(os.path.join(self.root, '.simhost', 'uevents.jsonl')) as f:
+            return [json.loads(line) for line in f if line.strip()]
 
     def writes(self):
         """Every write the simulated kernel saw, as dicts (the file `simhost log` prints)."""
@@ -72,6 +83,40 @@ class Sim(object):
     def snapshot(self, top='etc'):
         """Every file and link below ``top`` with its content, for no-change assertions."""
         return dict((os.path.relpath(p, self.root), v) for p, v in tree_state(self.path(top)).items())
+
+
+class BootLog(object):
+    """The records of a simulated boot (ROOT/run/simhost-boot.log), with the views tests ask for."""
+
+    def __init__(self, records):
+        self.records = records
+
+    @classmethod
+    def read(cls, path):
+        """Parse the log file."""
+        with open(path) as f:
+            return cls([json.loads(line) for line in f if line.strip()])
+
+    def of(self, kind):
+        """The records of one kind (``event``, ``program``, ``unit``, ``warning``, ``attr``, ...)."""
+        return [r for r in self.records if r['kind'] == kind]
+
+    @property
+    def warnings(self):
+        """The warnings' texts (rule lines skipped, conditions not modelled, ...)."""
+        return [r['text'] for r in self.of('warning')]
+
+    @property
+    def failures(self):
+        """The programs that exited non-zero, timed out or could not start."""
+        return [r for r in self.of('program') if r.get('rc') != 0]
+
+    def units(self, result='started'):
+        """The units with that result, in the order they ran."""
+        return [r['unit'] for r in self.of('unit') if r['result'] == result]
+
+    def __str__(self):
+        return '\n'.join(json.dumps(r, sort_keys=True) for r in self.records)
 
 
 def host_state(root):

@@ -32,6 +32,7 @@ DEFAULTS = {
     'ap_active': 0,     # running vfio_ap mdevs, each with one adapter and ap_per domains, no APQN twice
     'ap_per': 64,
     'ap_defined': 0,    # vfio_ap definitions, not running, claiming APQNs as ap_active would
+    'uevents': 0,       # 1: record uevents (tens of thousands of AP queues send a hundred thousand; see boot.py)
 }
 
 
@@ -123,4 +124,5 @@ def generate(**params):
         'modules': ['mtty', 'vfio_pci'],
         'mdevs': mdevs,
         'files': files,
+        'uevents': bool(p['uevents']),
     }

@@ -8,7 +8,7 @@ twice. Bit 0 of a mask is its leftmost bit, as in the kernel's bitmaps.
 import errno as E
 import re
 
-from .core import BUS_MATCH, OVERRIDE_CHECKS, as_int, build_step, fail, handles, kstrtoul, reads
+from .core import BOUND, BUS_MATCH, BUS_UEVENT, OVERRIDE_CHECKS, as_int, build_step, fail, handles, kstrtoul, reads
 
 AP_MASK_BITS = 256  # adapters and domains an AP mask has a bit for
 AP_MAX_ID = AP_MASK_BITS - 1
@@ -34,6 +34,9 @@ def setup(kernel, scenario):
     kernel.ap_mask = kernel.aq_mask = None
     # The card and queue devices wait here for load(), which adds them once every bus is built.
     kernel.ap_devices = []
+    # ap_bindings_complete_count, and whether the completion is done (re-armed by every probe)
+    kernel.ap_complete_count = 0
+    kernel.ap_complete = False
 
 
 @build_step('buses')
@@ -67,6 +70,8 @@ def build(kernel, scenario):
         t.attr('%s/%s' % (bus.path, name), '', 0o644, 'ap_' + name, kernel)
     t.attr(bus.path + '/ap_interrupts', '%d\n' % ap.get('interrupts', 1))
     t.attr(bus.path + '/bindings', '', 0o444, 'ap_bindings', kernel)
+    if ap.get('bindings_complete_count', True):  # commit 51d921a6 (s390-sysfs.md section 2; name as s390-tools reads it)
+        t.attr(bus.path + '/bindings_complete_count', '', 0o444, 'ap_bindings_complete_count', kernel)
     t.attr(bus.path + '/features', '%s\n' % (ap.get('features') or 'APSC APXA QACT RC8A'))
     for card, cspec in sorted((ap.get('cards') or {}).items()):
         card = int(card)
@@ -76,14 +81,64 @@ def build(kernel, scenario):
         for dom in cspec.get('domains') or ap.get('domains') or []:
             kernel.ap_devices.append({'name': '%02x.%04x' % (card, dom), 'path': 'ap/%s/%02x.%04x' % (name, card, dom),
                                       'driver_override': bool(ap.get('queue_driver_override')),
-                                      'override_unset': '', 'ap_queue': (card, dom)})
+                                      'override_unset': '', 'ap_queue': (card, dom),
+                                      'card_attrs': cspec.get('attrs') or {}})
 
 
 @build_step('load')
 def add_devices(kernel, scenario):
-    """Add the card and queue devices, probing each."""
+    """Add the card and queue devices, probing each: the initial bus scan, then its uevents."""
     for spec in kernel.ap_devices:
         kernel.add_device(kernel.buses['ap'], spec)
+    if kernel.ap:
+        root_uevent(kernel, [('INITSCAN', 'done')])  # ap_send_init_scan_done_uevent()
+        check_bindings_complete(kernel)
+
+
+def root_uevent(kernel, env):
+    """A change uevent of the AP bus's root device /sys/devices/ap (ap_uevent() adds nothing for it)."""
+    kernel.send_uevent('change', '/devices/ap', 'ap', env)
+
+
+def check_bindings_complete(kernel):
+    """ap_check_bindings_complete(): once every queue has a driver again, BINDINGS=complete with the
+    incremented COMPLETECOUNT, sent once per completion (re-armed by each probe, ap_device_probe())."""
+    queues = [d for d in kernel.buses['ap'].devices.values() if 'ap_queue' in d.spec]
+    if all(d.driver for d in queues) and not kernel.ap_complete:
+        kernel.ap_complete = True
+        kernel.ap_complete_count += 1
+        root_uevent(kernel, [('BINDINGS', 'complete'), ('COMPLETECOUNT', '%d' % kernel.ap_complete_count)])
+
+
+def rearm(kernel, dev):
+    """ap_device_probe() re-arms the bindings-complete completion."""
+    if dev.bus is not None and dev.bus.name == 'ap':
+        kernel.ap_complete = False
+
+
+BOUND.append(rearm)
+
+# ap_uevent(): a card has DEV_TYPE, MODALIAS and MODE, a queue its card's MODE (s390-sysfs.md section 2)
+_MODES = {'A': 'accel', 'C': 'cca', 'P': 'ep11'}
+
+
+def uevent_vars(dev):
+    """The AP bus's uevent variables of a card or queue."""
+    card = dev.spec.get('ap_card')
+    if card is None and 'ap_queue' in dev.spec:
+        card = dev.spec['ap_queue'][0]
+    if card is None:
+        return None
+    attrs = dev.spec.get('card_attrs') or dev.spec.get('attrs') or {}
+    mode = _MODES.get(str(attrs.get('type', ''))[-1:])
+    pairs = []
+    if 'ap_card' in dev.spec:
+        hwtype = int(attrs.get('hwtype', 0))
+        pairs += [('DEV_TYPE', '%04X' % hwtype), ('MODALIAS', 'ap:t%02X' % hwtype)]
+    return pairs + ([('MODE', mode)] if mode else [])
+
+
+BUS_UEVENT['ap'] = uevent_vars
 
 
 def default_masks(kernel):
@@ -161,6 +216,8 @@ def _set_mask(kernel, which, data):
     if newly_host:
         setattr(kernel, which, old)
         fail(E.EBUSY)
+    if new != old:  # apmask_commit(): the change uevent, then ap_bus_revise_bindings()
+        root_uevent(kernel, [(which.replace('_', '').upper(), _mask_text(new))])
     bus = kernel.buses['ap']
     for dev in bus.devices.values():
         if 'ap_queue' in dev.spec and dev.driver and host_owned(kernel, *dev.spec['ap_queue']) != dev.driver.ap_default:
@@ -168,6 +225,7 @@ def _set_mask(kernel, which, data):
     for dev in bus.devices.values():
         if 'ap_queue' in dev.spec:
             kernel.probe(dev)
+    check_bindings_complete(kernel)  # the rescan that follows (at the latest after config_time)
 
 
 _SCANF_I = re.compile(r'[ \t\n\v\f\r]*(-?(?:0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*))')
@@ -240,6 +298,13 @@ handles('ap_poll_timeout')(_ranged('poll_timeout', _SCANF_U, 1, 120000000000,
 def h_scans(kernel, owner, node, data):
     """scans: any write is a synchronous rescan of the bus (and counts one)."""
     kernel.ap_settings['scans'] += 1
+    check_bindings_complete(kernel)
+
+
+@reads('ap_bindings_complete_count')
+def r_bindings_complete_count(kernel, node):
+    """How often the bindings became complete since boot."""
+    return '%d\n' % kernel.ap_complete_count
 
 
 for name_ in ('config_time', 'poll_thread', 'poll_timeout', 'scans'):

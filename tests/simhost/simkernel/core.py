@@ -26,8 +26,15 @@ EFFECTS = {}
 BUS_MATCH = {}
 # Per bus name: function(kernel, dev) that raises OSError where the bus refuses a driver_override.
 OVERRIDE_CHECKS = {}
+# Functions(kernel, dev) run after a device was bound (the AP bus counts its bindings).
+BOUND = []
 # Functions(kernel, bus name, spec) that return True to keep a scenario device from being registered.
 HOLDS = []
+# Per bus name: function(kernel, dev) returning the uevent variables the bus adds (its ``uevent`` callback), or
+# nothing where the device's scenario ``uevent`` entry says it all.
+BUS_UEVENT = {}
+# The actions a write to a ``uevent`` file takes (kobject_action_type(), lib/kobject_uevent.c).
+UEVENT_ACTIONS = ('add', 'remove', 'change', 'move', 'online', 'offline', 'bind', 'unbind')
 # Build steps, functions(kernel, scenario), by when they run: 'start' before the core's own
 # directories, 'buses' once every bus has its drivers, 'devices' once the scenario's bus devices
 # exist, 'load' once the Kernel is built (load()). The order is the tree's: readdir lists in it.
@@ -164,9 +171,16 @@ class Device(object):
 class Kernel(object):
     """The simulated host: the tree, the buses and the write log; the subsystems' build steps add the rest."""
 
-    def __init__(self, scenario, log_path=None):
+    def __init__(self, scenario, log_path=None, event_path=None):
         self.tree = Tree()
         self.buses = {}
+        # Every uevent the kernel sent (kobject_uevent_env), in order: in ``events``, or with an
+        # ``event_path`` appended to that file (``pending`` until the next flush).
+        self.events = []
+        self.pending = []
+        self.record_events = scenario.get('uevents', True)  # a scenario may do without (scale: timing)
+        self.event_path = event_path
+        self.seqnum = 0
         # power/ in every device directory needs CONFIG_PM, which s390 kernels do not have
         self.pm = scenario.get('pm', True)
         self.log_path = log_path
@@ -205,7 +219,7 @@ class Kernel(object):
         t.mkdir(bus.path + '/drivers')
         t.attr(bus.path + '/drivers_probe', '', 0o200, 'drivers_probe', bus)
         t.attr(bus.path + '/drivers_autoprobe', '1\n', 0o644, 'noop', bus)
-        t.attr(bus.path + '/uevent', '', 0o200, 'noop', bus)
+        t.attr(bus.path + '/uevent', '', 0o200, 'uevent', bus)
         for dspec in spec.get('drivers') or []:
             self.add_driver(bus, dspec)
         return bus
@@ -218,7 +232,7 @@ class Kernel(object):
         if not spec.get('no_bind'):
             t.attr(drv.path + '/bind', '', 0o200, 'bind', drv)
             t.attr(drv.path + '/unbind', '', 0o200, 'unbind', drv)
-        t.attr(drv.path + '/uevent', '', 0o200, 'noop', drv)
+        t.attr(drv.path + '/uevent', '', 0o200, 'uevent', drv)
         t.mkdir('/sys/module/' + drv.module)
         t.link(drv.path + '/module', '/sys/module/' + drv.module)
         return drv
@@ -227,7 +241,7 @@ class Kernel(object):
         """Create a device's directory, its scenario attributes, bus links and IOMMU group."""
         t = self.tree
         t.mkdir(dev.path)
-        t.attr(dev.path + '/uevent', self._uevent(dev), 0o644, 'noop', dev)
+        t.attr(dev.path + '/uevent', self._uevent(dev), 0o644, 'uevent', dev)
         if self.pm:
             t.mkdir(dev.path + '/power')
         for name, value in (dev.spec.get('attrs') or {}).items():
@@ -245,11 +259,59 @@ class Kernel(object):
             t.link(dev.path + '/iommu_group', gpath)
 
     @staticmethod
-    def _uevent(dev):
+    def uevent_vars(dev):
+        """dev_uevent()'s variables of a device: its driver, then the bus's (or the scenario's) own."""
+        pairs = [('DRIVER', dev.driver.name)] if dev.driver else []
+        hook = BUS_UEVENT.get(dev.bus.name) if dev.bus is not None else None
+        pairs += list((hook(dev) if hook else None) or (dev.spec.get('uevent') or {}).items())
+        return [(k, str(v)) for k, v in pairs]
+
+    @classmethod
+    def _uevent(cls, dev):
         """The text of a device's uevent file: its driver, then the scenario's variables."""
-        lines = ['DRIVER=%s' % dev.driver.name] if dev.driver else []
-        lines += ['%s=%s' % kv for kv in (dev.spec.get('uevent') or {}).items()]
-        return ''.join(line + '\n' for line in lines)
+        return ''.join('%s=%s\n' % kv for kv in cls.uevent_vars(dev))
+
+    # -- uevents --------------------------------------------------------------
+
+    def send_uevent(self, action, devpath, subsystem, env=()):
+        """kobject_uevent_env(): record one uevent (ACTION, DEVPATH, SUBSYSTEM, the caller's and the
+        device's variables, SEQNUM) and append it to the event file."""
+        self.seqnum += 1
+        if not self.record_events:
+            return None
+        pairs = [('ACTION', action), ('DEVPATH', devpath), ('SUBSYSTEM', subsystem)] + list(env)
+        pairs.append(('SEQNUM', str(self.seqnum)))
+        event = {'seqnum': self.seqnum, 'action': action, 'devpath': devpath, 'subsystem': subsystem,
+                 'env': dict(pairs)}
+        # with an event file the events go there (flush_events, after each write and once built), else
+        # they stay in memory for in-process tests; a large host sends a hundred thousand while it comes up
+        (self.pending if self.event_path else self.events).append(event)
+        return event
+
+    def flush_events(self):
+        """Append the events sent since the last flush to the event file, in one write."""
+        if self.pending:
+            with open(self.event_path, 'a') as f:
+                f.write(''.join(json.dumps(e) + '\n' for e in self.pending))
+            self.pending = []
+
+    @staticmethod
+    def subsystem_of(dev):
+        """A device's SUBSYSTEM: its bus, or the class a scenario's class device names (``class`` or
+        the directory under ``virtual/``); None where dev_uevent_filter() drops its events."""
+        if dev.bus is not None:
+            return dev.bus.name
+        if dev.spec.get('class'):
+            return dev.spec['class']
+        parts = dev.path.split('/')
+        return parts[4] if len(parts) > 5 and parts[3] == 'virtual' else None
+
+    def device_uevent(self, dev, action, env=()):
+        """kobject_uevent_env() on a device: the caller's variables, then dev_uevent()'s."""
+        subsystem = self.subsystem_of(dev)
+        if subsystem is None or not self.record_events:
+            return None
+        return self.send_uevent(action, dev.path[len('/sys'):], subsystem, list(env) + self.uevent_vars(dev))
 
     def add_device(self, bus, spec, parent_path='/sys/devices'):
         """Create a device from its scenario entry and bind it as the scenario says."""
@@ -258,6 +320,7 @@ class Kernel(object):
             raise ValueError('duplicate device %s on bus %s' % (dev.name, bus.name))
         bus.devices[dev.name] = dev
         self.device_files(dev)
+        self.device_uevent(dev, 'add')  # device_add(): KOBJ_ADD, then bus_probe_device()
         if spec.get('override'):
             dev.override = spec['override']
         want = spec.get('driver')
@@ -273,6 +336,7 @@ class Kernel(object):
             self.unbind(dev)
         for child in list(dev.children):
             self.remove_device(child)
+        self.device_uevent(dev, 'remove')  # device_del(): KOBJ_REMOVE once the driver is gone
         self.tree.remove(dev.path)
         if dev.bus is not None:
             dev.bus.devices.pop(dev.name, None)
@@ -328,6 +392,9 @@ class Kernel(object):
         for effect in drv.effects:
             EFFECTS[effect][0](self, dev, drv)
         self.tree.get(dev.path + '/uevent').value = self._uevent(dev)
+        self.device_uevent(dev, 'bind')  # driver_bound(): KOBJ_BIND once probe returned, DRIVER set
+        for hook in BOUND:
+            hook(self, dev)
 
     def unbind(self, dev):
         """Detach ``dev`` from its driver and undo the bind effects."""
@@ -338,6 +405,7 @@ class Kernel(object):
         self.tree.remove('%s/%s' % (drv.path, dev.name))
         dev.driver = None
         self.tree.get(dev.path + '/uevent').value = self._uevent(dev)
+        self.device_uevent(dev, 'unbind')  # __device_release_driver(): KOBJ_UNBIND, DRIVER already gone
 
     # -- file operations ----------------------------------------------------
 
@@ -365,6 +433,7 @@ class Kernel(object):
             raise
         finally:
             self.log(path, data, code)
+            self.flush_events()
 
     def log(self, path, data, code):
         """Append one write to the write log."""
@@ -379,10 +448,11 @@ class Kernel(object):
         return bus.devices.get(text.strip())
 
 
-def load(scenario, log_path=None):
+def load(scenario, log_path=None, event_path=None):
     """Build a Kernel from a parsed scenario, then run the subsystems' load steps."""
-    kernel = Kernel(scenario, log_path)
+    kernel = Kernel(scenario, log_path, event_path)
     kernel.run_steps('load', scenario)
+    kernel.flush_events()
     return kernel
 
 
@@ -392,6 +462,24 @@ def load(scenario, log_path=None):
 @handles('noop')
 def h_noop(kernel, owner, node, data):
     """Accept and ignore the write (uevent, drivers_autoprobe)."""
+
+
+@handles('uevent')
+def h_uevent(kernel, owner, node, data):
+    """A write to a ``uevent`` file: kobject_synth_uevent() sends the named action (EINVAL otherwise)
+    with SYNTH_UUID=0, for a device (with its variables), a bus (SUBSYSTEM=bus, DEVPATH=/bus/<name>)
+    or a driver (SUBSYSTEM=drivers). Further words (a UUID and KEY=VALUE pairs) are not modelled."""
+    words = data.split()
+    if not words or words[0] not in UEVENT_ACTIONS:
+        fail(E.EINVAL)
+    env = [('SYNTH_UUID', '0')]
+    if isinstance(owner, Bus):
+        kernel.send_uevent(words[0], '/bus/' + owner.name, 'bus', env)
+    elif isinstance(owner, Driver):
+        kernel.send_uevent(words[0], owner.path[len('/sys'):], 'drivers', env)
+    elif isinstance(owner, Device):
+        kernel.device_uevent(owner, words[0], env)
+    # anything else (css0, its channel paths, vfio-dev) is a device of no bus or class: filtered out
 
 
 @handles('driver_override')

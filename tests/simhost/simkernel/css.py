@@ -8,7 +8,7 @@ io_subchannel creates the subchannel's ccw device (the ``children`` effect).
 import errno as E
 import re
 
-from .core import EFFECTS, HOLDS, build_step, fail, handles, kstrtoul, reads
+from .core import BUS_UEVENT, EFFECTS, HOLDS, build_step, fail, handles, kstrtoul, reads
 
 
 @build_step('start')
@@ -86,6 +86,18 @@ def hold_ignored(kernel, bus_name, spec):
 
 
 HOLDS.append(hold_ignored)
+
+
+def css_uevent(dev):
+    """css_uevent(): ``ST`` and ``MODALIAS`` from the subchannel type (s390-sysfs.md section 1), unless
+    the scenario lists the variables itself."""
+    kind = (dev.spec.get('attrs') or {}).get('type')
+    if dev.spec.get('uevent') or kind is None:
+        return None
+    return [('ST', '%x' % int(kind)), ('MODALIAS', 'css:t%X' % int(kind))]
+
+
+BUS_UEVENT['css'] = css_uevent
 
 
 def reveal(kernel):

@@ -10,7 +10,7 @@ import heapq
 import re
 import uuid as uuidlib
 
-from .core import BUS_MATCH, EFFECTS, Device, build_step, fail, handles, kstrtoul, reads
+from .core import BUS_MATCH, EFFECTS, UEVENT_ACTIONS, Device, build_step, fail, handles, kstrtoul, reads
 
 UUID_LEN = 36
 
@@ -100,6 +100,7 @@ def add_class_parents(kernel, scenario):
     for spec in scenario.get('class_parents') or []:
         dev = Device(None, spec['name'], '/sys/devices/' + spec['path'], spec)
         kernel.device_files(dev)
+        kernel.device_uevent(dev, 'add')
         register_parent(kernel, dev, spec['mdev_types'], spec.get('mdev_pool'), spec.get('mdev_driver'),
                         spec.get('exhausted_errno'))
 
@@ -128,6 +129,8 @@ def register_parent(kernel, dev, types, pool, mdev_driver, exhausted=None):
         t.mkdir(mtype.path + '/devices')
     t.link('/sys/class/mdev_bus/' + dev.name, dev.path)
     refresh_available(kernel, parent)
+    # mdev_register_parent() ends with a change uevent on the parent (s390-sysfs.md section 4)
+    kernel.device_uevent(dev, 'change', [('MDEV_STATE', 'registered')])
     return parent
 
 
@@ -141,6 +144,7 @@ def unregister_parent(kernel, dev):
     kernel.tree.remove('/sys/class/mdev_bus/' + dev.name)
     kernel.parents.pop(dev.name, None)
     dev.mdev_parent = None
+    kernel.device_uevent(dev, 'change', [('MDEV_STATE', 'unregistered')])  # mdev_unregister_parent()
 
 
 def refresh_available(kernel, parent):
@@ -159,7 +163,7 @@ def create_mdev(kernel, mtype, uuid):
     t.mkdir(mdev.path)
     t.attr(mdev.path + '/remove', '', 0o200, 'remove', mdev)
     # 6.1's mdev bus adds no uevent variables of its own: the file holds the core's DRIVER= only
-    t.attr(mdev.path + '/uevent', 'DRIVER=%s\n' % parent.mdev_driver if parent.mdev_driver else '', 0o644, 'noop', mdev)
+    t.attr(mdev.path + '/uevent', 'DRIVER=%s\n' % parent.mdev_driver if parent.mdev_driver else '', 0o644, 'mdev_uevent', mdev)
     t.link(mdev.path + '/mdev_type', mtype.path)
     t.link(mdev.path + '/subsystem', '/sys/bus/mdev')
     t.link('%s/devices/%s' % (mtype.path, uuid), mdev.path)
@@ -190,7 +194,32 @@ def create_mdev(kernel, mtype, uuid):
         handler = spec.get('handler')
         t.attr('%s/%s' % (mdev.path, name), spec.get('value', ''), mode, handler, mdev)
     refresh_available(kernel, parent)
+    # device_add() of the mdev (KOBJ_ADD, mdev bus), then its driver's bind (KOBJ_BIND); the mdev bus
+    # adds no variables of its own (s390-sysfs.md section 4: ADD/REMOVE uevents)
+    mdev_uevent(kernel, mdev, 'add', bound=False)
+    if parent.mdev_driver:
+        mdev_uevent(kernel, mdev, 'bind')
     return mdev
+
+
+def mdev_uevent(kernel, mdev, action, bound=True, env=()):
+    """A uevent of an mdev (SUBSYSTEM=mdev), with DRIVER= while it is bound to its parent's mdev driver."""
+    device = getattr(mdev, 'device', None)
+    if device is not None:
+        driver = device.driver.name if device.driver is not None else None
+    else:
+        driver = mdev.type.parent.mdev_driver
+    pairs = list(env) + ([('DRIVER', driver)] if bound and driver else [])
+    return kernel.send_uevent(action, mdev.path[len('/sys'):], 'mdev', pairs)
+
+
+@handles('mdev_uevent')
+def h_mdev_uevent(kernel, mdev, node, data):
+    """A write to an mdev's uevent file: kobject_synth_uevent() (see core.h_uevent)."""
+    words = data.split()
+    if not words or words[0] not in UEVENT_ACTIONS:
+        fail(E.EINVAL)
+    mdev_uevent(kernel, mdev, words[0], env=[('SYNTH_UUID', '0')])
 
 
 def start_mdev(kernel, spec):
@@ -203,6 +232,10 @@ def start_mdev(kernel, spec):
 
 def remove_mdev(kernel, mdev):
     """Remove an mdev and its links, freeing its instance."""
+    device = getattr(mdev, 'device', None)
+    if device is None or device.driver is not None:
+        mdev_uevent(kernel, mdev, 'unbind', bound=False)
+    mdev_uevent(kernel, mdev, 'remove', bound=False)
     t = kernel.tree
     t.remove('/sys/kernel/iommu_groups/%d' % mdev.group)
     kernel.iommu_ids.put(mdev.group)
