@@ -112,3 +112,70 @@ def test_foreign_rules_units_failures_and_skipped_lines_are_logged(seed):
         ('off.service', 'condition failed: ConditionPathExists=!/etc/udev/rules.d/50-peer.rules'),
         ('peer@matrix.service', 'started')]
     assert seed.read('run/peer') == 'matrix'
+
+
+def test_a_device_freed_persistently_from_cio_ignore_is_there_after_the_ipl(seed, module):
+    assert module('cio_ignore', devices=['0.0.2c01'])['changed']
+    log = seed.reboot(boot=True)
+    assert_clean(log)
+    info = module('ccw_info', devices=['0.0.2c01'])['devices'][0]
+    assert info['ignored'] is False and info['subchannel'] is not None
+    assert [r['exe'] for r in log.of('program')][:1] == ['/usr/libexec/vfio-passthrough/free-ccw']
+    assert not module('cio_ignore', devices=['0.0.2c01'])['changed']
+
+
+def test_vfio_ccw_follows_its_device_number_to_a_renumbered_subchannel(seed, module):
+    uuid = '7e270a25-e163-4922-af60-757fc8ed48c6'
+    assert module('driver_override', bus='css', device='0.0.0313', driver='vfio_ccw')['changed']
+    assert module('mdev', uuid=uuid, parent='0.0.0313', type='vfio_ccw-io', autostart='auto')['changed']
+    log = seed.reboot(renumber=True, boot=True)
+    assert_clean(log)
+    now = module('ccw_info', devices=['0.0.2b09', '0.0.2b0a'])['devices']
+    moved, other = now[0]['subchannel'], now[1]['subchannel']
+    assert moved != '0.0.0313' and now[0]['subchannel_driver'] == 'vfio_ccw'
+    assert seed.read('sys/bus/css/devices', moved, 'dev_busid') == '0.0.2b09'
+    # the mdev runs again on the subchannel that carries the device now, started by the collection's rule
+    assert os.path.realpath(seed.path('sys/bus/mdev/devices', uuid)).split('/')[-2] == moved
+    # no other subchannel got vfio_ccw, whatever it carries now
+    bound = [d['device'] for d in module('driver_override_info', bus=['css'])['devices'] if d['driver'] == 'vfio_ccw']
+    assert bound == [moved] and other != moved
+    assert sorted(os.listdir(seed.path('etc/driverctl.d'))) == ['css-' + moved]
+    assert os.listdir(seed.path('etc/mdevctl.d')) == [moved]
+    assert seed.read('etc/vfio-passthrough/css.d/0.0.2b09') == 'subchannel=' + moved
+    # the playbook run again, the device looked up by its number, changes nothing
+    assert not module('driver_override', bus='css', device=moved, driver='vfio_ccw')['changed']
+    assert not module('mdev', uuid=uuid, parent=moved, type='vfio_ccw-io', autostart='auto')['changed']
+
+
+def test_an_auto_vfio_ap_device_starts_at_boot_without_mdevctl_and_a_manual_one_does_not(seed, module):
+    auto, manual = '669d9b23-fe1b-4ecb-be08-a2fabca99b71', '5ea6c8d9-52c5-4a37-9d0b-dd5e7b6d2b9c'
+    assert module('ap_masks', adapters=[5], domains=[4])['changed']  # persistent: the masks come back first
+    started = module('mdev', uuid=auto, parent='matrix', type='vfio_ap-passthrough', autostart='auto',
+                     attrs=[{'assign_adapter': '5'}, {'assign_domain': '4'}])
+    assert started['changed'] and started['boot_start'] == 'builtin'
+    assert module('mdev', uuid=manual, parent='matrix', type='vfio_ap-passthrough', autostart='manual',
+                  attrs=[{'assign_adapter': '5'}, {'assign_domain': '0x42'}])['changed']
+    log = seed.reboot(boot=True)
+    assert_clean(log)
+    assert seed.read('sys/bus/mdev/devices', auto, 'matrix') == '05.0004'
+    assert not os.path.exists(seed.path('sys/bus/mdev/devices', manual))
+    assert any(r['exe'] == '/usr/libexec/vfio-passthrough/start-mdevs' for r in log.of('program'))
+    assert module('mdev_validate')['valid']
+
+
+def test_the_vfio_ccw_role_holds_across_an_ipl_that_swaps_subchannels(seed, playbook):
+    role = {'ansible.builtin.include_role': {'name': 'vfio.passthrough.vfio_ccw'},
+            'vars': {'vfio_ccw_devices': ['0.0.2b09', {'device': '2c01', 'uuid': '7e270a25-e163-4922-af60-757fc8ed48c6'}]}}
+    show = {'ansible.builtin.debug': {'var': 'vfio_ccw_result'}}
+    first = playbook([role, show])
+    assert first.rc == 0, first.stdout
+    before = dict((r['device'], r) for r in first[1]['vfio_ccw_result'])
+    assert_clean(seed.reboot(renumber=True, boot=True))  # 0.0.2c01 is cio_ignore'd at boot: the rule frees it
+    again = playbook([role, show])
+    assert again.rc == 0 and again.changed == 0, again.stdout
+    after = dict((r['device'], r) for r in again[1]['vfio_ccw_result'])
+    assert [after[d]['uuid'] for d in sorted(after)] == [before[d]['uuid'] for d in sorted(before)]
+    assert all(after[d]['subchannel'] != before[d]['subchannel'] for d in after)  # every device moved
+    for r in after.values():
+        assert seed.driver('css', r['subchannel']) == 'vfio_ccw'
+        assert os.path.realpath(seed.path('sys/bus/mdev/devices', r['uuid'])).split('/')[-2] == r['subchannel']

@@ -49,8 +49,17 @@ if [ -n "$1" ]; then  # the common case, without a scan: this subchannel's files
     fi
 fi
 mkdir -p "$parked" "$root/run/lock" || exit 1
+# udev runs the subchannels' events in parallel: one run at a time moves files
 if command -v flock >/dev/null 2>&1; then
     exec 9>"$root/run/lock/vfio-passthrough-css.lock" && flock 9
+else  # no util-linux: a directory is created atomically (and /run is empty at boot)
+    lock=$root/run/lock/vfio-passthrough-css.d
+    tries=0
+    until mkdir "$lock" 2>/dev/null; do
+        tries=$((tries + 1)); [ $tries -lt 60 ] || { echo "vfio-passthrough: $lock is held, going on" >&2; break; }
+        sleep 1
+    done
+    trap 'rmdir "$lock" 2>/dev/null' EXIT
 fi
 map=$(for s in "$root"/sys/bus/css/devices/*; do
     id=; { read -r id < "$s/dev_busid"; } 2>/dev/null && echo "$id ${s##*/}"

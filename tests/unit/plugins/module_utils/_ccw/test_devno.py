@@ -1,6 +1,7 @@
 """Files that follow a ccw device to its subchannel at boot: the records, and the boot-time program run on a root."""
 
 import os
+import shutil
 import subprocess
 
 from ansible_collections.vfio.passthrough.plugins.module_utils._ccw import devno
@@ -109,3 +110,25 @@ def test_records_read_write_and_forget(tmp_path):
     records.put(A, None)
     assert records.get(A) is None
     assert 'IMPORT{program}="/usr/libexec/vfio-passthrough/resolve-css $kernel"' in devno.UDEV_TEXT
+
+
+def test_without_flock_a_lock_directory_serialises_the_runs(tmp_path):
+    persisted(tmp_path, A, '0.0.0000', UA)
+    persisted(tmp_path, B, '0.0.0001', UB)
+    subchannels(tmp_path, {'0.0.0000': B, '0.0.0001': A})
+    bin_dir = tmp_path / 'bin'
+    bin_dir.mkdir()
+    for tool in ('sh', 'sed', 'awk', 'grep', 'mkdir', 'mv', 'rmdir', 'sleep', 'cat', 'head'):
+        found = shutil.which(tool)
+        if found:
+            os.symlink(found, str(bin_dir / tool))
+    script = at(tmp_path, 'resolve-css')
+    write(script, devno.SCRIPT_TEXT)
+    env = dict(os.environ, VFIO_PASSTHROUGH_ROOT=str(tmp_path), PATH=str(bin_dir))  # no flock on this PATH
+    runs = [subprocess.Popen([SH, script, sch], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             universal_newlines=True) for sch in ('0.0.0000', '0.0.0001')]
+    results = [(p.wait(), p.stderr.read()) for p in runs]
+    assert [rc for rc, _err in results] == [0, 0], results
+    assert os.path.exists(at(tmp_path, 'etc/mdevctl.d/0.0.0001', UA))
+    assert os.path.exists(at(tmp_path, 'etc/mdevctl.d/0.0.0000', UB))
+    assert not os.path.exists(at(tmp_path, 'run/lock/vfio-passthrough-css.d'))
