@@ -1,28 +1,43 @@
-"""check.py CONSOLE_LOG RESULTS_JSON: hold the s390 guest's records to what the real kernel must show.
+"""check.py CONSOLE_LOG... RESULTS_JSON: hold the s390 guests' records to what the real kernel must show.
 
-Reads the records guest/scenarios.py printed on the console (LAB-RESULT <scenario> <i>/<n>
-<base64 chunk>), writes them to RESULTS_JSON, prints one PASS/FAIL line per scenario with the
-reasons, then the findings (what the collection did on the real kernel that is worth knowing but
-not a failure), and exits 1 when a scenario failed or is missing.
+Reads the records guest/scenarios.py printed on the consoles (LAB-RESULT <scenario> <i>/<n>
+<base64 chunk>; lab.sh passes both guests' consoles, the first boot's and the reboot's), writes
+them to RESULTS_JSON, prints one PASS/FAIL line per scenario with the reasons, then the findings
+(what the collection did on the real kernel that is worth knowing but not a failure), and exits 1
+when a scenario failed or is missing.
+
+check.py --state CONSOLE_LOG OUT_TAR_GZ: reassemble the first guest's persisted /etc (LAB-STATE
+<i>/<n> <chunk>, checked against LAB-STATE-SHA256) for the second guest's initramfs; exits 1 when
+it is incomplete or damaged.
 """
 import base64
+import hashlib
 import json
+import posixpath
 import re
+import shlex
 import sys
 
 SCENARIOS = ['boot', 'cio_ignore', 'ccw_info', 'driver_override', 'mdev', 'info', 'mdev_stop',
-             'driver_override_back', 'bind_failure', 'conformance', 'end']
+             'driver_override_back', 'bind_failure', 'conformance', 'reboot_setup', 'end', 'reboot']
 MARK = re.compile(r'LAB-RESULT (\S+) (\d+)/(\d+) (\S*)')
+STATE = re.compile(r'LAB-STATE (\d+)/(\d+) (\S*)')
+STATE_SUM = re.compile(r'LAB-STATE-SHA256 ([0-9a-f]{64}) (\d+)')
+LIBEXEC = '/usr/libexec/vfio-passthrough/'
+CIO_RULE = '/etc/udev/rules.d/41-vfio-passthrough-cio-ignore.rules'
+CSS_RULE = '/etc/udev/rules.d/04-vfio-passthrough-css.rules'
+OVERRIDES_RULE = '/etc/udev/rules.d/89-vfio-passthrough-overrides.rules'
 
 
-def parse(path):
+def parse(paths):
     chunks = {}
-    with open(path, 'rb') as f:
-        for raw in f:
-            m = MARK.search(raw.decode('utf-8', 'replace').replace('\r', ''))
-            if m:
-                name, i, n, text = m.group(1), int(m.group(2)), int(m.group(3)), m.group(4)
-                chunks.setdefault(name, [None] * n)[i - 1] = text
+    for path in paths:
+        with open(path, 'rb') as f:
+            for raw in f:
+                m = MARK.search(raw.decode('utf-8', 'replace').replace('\r', ''))
+                if m:
+                    name, i, n, text = m.group(1), int(m.group(2)), int(m.group(3)), m.group(4)
+                    chunks.setdefault(name, [None] * n)[i - 1] = text
     records, broken = {}, {}
     for name, parts in chunks.items():
         if None in parts:
@@ -41,6 +56,19 @@ class Check(object):
         self.steps = {s['label']: s for s in record['steps']}
         self.failures = []
         self.findings = []
+        self.parts = []   # (name, the failures found while checking it): printed as one PASS/FAIL line each
+
+    def part(self, name):
+        """``with c.part(name):`` the checks of one named property; main() prints a PASS/FAIL line for it."""
+        check = self
+
+        class Part(object):
+            def __enter__(self):
+                self.start = len(check.failures)
+
+            def __exit__(self, *exc):
+                check.parts.append((name, check.failures[self.start:]))
+        return Part()
 
     def step(self, label):
         s = self.steps.get(label)
@@ -124,9 +152,31 @@ def drv(view, sch):
     return ((view or {}).get('css', {}).get(sch) or {}).get('driver')
 
 
+def udev_boot(c, u, label):
+    """How udev came up in a guest (recorded by /init, see guest/scenarios.py boot_record)."""
+    if not c.expect(u, '%s: no record of the udev boot' % label):
+        return
+    rcs, t = u.get('rcs') or {}, u.get('times') or {}
+    c.expect(rcs.get('udevd_rc') == 0 and u.get('udevd_running'),
+             '%s: systemd-udevd did not start (rc %s, /run/udev/control %s)' % (label, rcs.get('udevd_rc'),
+                                                                                  u.get('udevd_running')))
+    c.expect(rcs.get('trigger_subsystems_rc') == 0 and rcs.get('trigger_devices_rc') == 0,
+             '%s: udevadm trigger failed (%s): %s' % (label, rcs, u.get('trigger_output')))
+    c.expect(rcs.get('settle_rc') == 0, '%s: udevadm settle failed (rc %s): %s' % (label, rcs.get('settle_rc'),
+                                                                                   u.get('settle_output')))
+    if 'start' in t and 'settled' in t:
+        c.find('%s: udevd up in %.1f s, coldplug triggered after %.1f s, settled after %.1f s, units done after '
+               '%.1f s (uptime %.1f s); udevd logged %d lines' % (
+                   label, t.get('udevd', 0) - t['start'], t.get('triggered', 0) - t['start'], t['settled'] - t['start'],
+                   t.get('units', t['settled']) - t['start'], t['start'], u.get('udev_log_lines', 0)))
+    for ln in u.get('udev_failures') or []:
+        c.find('%s: udevd: %s' % (label, ln.strip()[:300]))
+
+
 def check_boot(c):
     v = c.step('boot')['after']
     d = c.record['data']
+    udev_boot(c, d.get('udev'), 'first boot')
     c.expect(d.get('env_root') is None, 'VFIO_PASSTHROUGH_ROOT is set in the guest: %r' % d.get('env_root'))
     c.expect(d.get('modules_dep'), 'no modules.dep: depmod did not run in the guest')
     c.expect(d.get('modprobe', {}).get('rc') == 0, 'no modprobe on PATH in the guest')
@@ -157,6 +207,10 @@ def check_cio_ignore(c):
             c.expect(sch == '0.0.0000', 'QEMU numbers subchannels in creation order: expected 0.0.0000, got %s' % sch)
             c.expect(drv(v, sch) == 'io_subchannel', 'subchannel %s driver %s' % (sch, drv(v, sch)))
         c.expect('0.0.0313' in v['ccw'], 'ccw device 0.0.0313 missing right after cio_ignore returned')
+        c.find('with udevd running, the new I/O subchannel (modalias css:t0, which vfio_ccw also matches) %s'
+               % ('had vfio_ccw loaded by udev' if 'vfio_ccw' in v['modules'] else
+                  'did not get vfio_ccw loaded: udev\'s kmod builtin needs the binary indexes (modules.alias.bin) '
+                  'that busybox depmod does not write, so driver_override still loads it itself'))
     c.ok('free-0313-again', changed=False)
     s = c.ok('free-0314-0316', changed=True)
     if s.get('after'):
@@ -412,15 +466,252 @@ def check_conformance(c):
     c.find('conformance probe: %d observations in %.1f s' % (len(obs), d.get('seconds') or -1))
 
 
+def rule_programs(text):
+    """The programs a udev rules file runs: the first word of each RUN, IMPORT{program} and PROGRAM value."""
+    out = []
+    for m in re.finditer(r'(?:RUN(?:\{program\})?|IMPORT\{program\}|PROGRAM)\s*\+?=\s*"([^"]*)"', text or ''):
+        words = shlex.split(m.group(1)) if m.group(1).strip() else []
+        if words:
+            out.append(words[0])
+    return out
+
+
+def rule_lines(text, *needles):
+    """The rule lines (comments dropped) that contain every one of ``needles``."""
+    return [ln for ln in (text or '').splitlines()
+            if not ln.lstrip().startswith('#') and all(n in ln for n in needles)]
+
+
+def expect_rule(c, files, path, needles, label):
+    """``path`` (a udev rules file in the persisted ``files``) has a rule with all ``needles`` whose programs
+    under /usr/libexec/vfio-passthrough exist and are executable. Returns the matching rule lines."""
+    f = files.get(path)
+    if not c.expect(f and 'text' in f, '%s: %s is missing' % (label, path)):
+        return []
+    lines = rule_lines(f['text'], *needles)
+    c.expect(lines, '%s: %s has no rule with %s: %r' % (label, path, ' '.join(needles), f['text']))
+    for ln in lines:
+        progs = rule_programs(ln)
+        c.expect(any(p.startswith(LIBEXEC) for p in progs),
+                 '%s: the rule in %s runs no program of %s: %s' % (label, path, LIBEXEC, ln))
+        for p in progs:
+            if p.startswith(LIBEXEC):
+                e = files.get(p) or {}
+                c.expect('text' in e and int(e.get('mode', '0'), 8) & 0o111,
+                         '%s: %s, run by %s, is missing or not executable: %r' % (label, p, path, e.get('mode')))
+    return lines
+
+
+def rules_with(files, *needles):
+    """{path: matching lines} of the persisted udev rules files with a rule containing every one of ``needles``."""
+    out = {}
+    for p, f in sorted(files.items()):
+        if p.startswith('/etc/udev/rules.d/') and 'text' in f:
+            lines = rule_lines(f['text'], *needles)
+            if lines:
+                out[p] = lines
+    return out
+
+
+def enabled_units(files):
+    """{unit name: its text} of the units enabled under /etc/systemd/system/*.wants/ (links resolved)."""
+    out = {}
+    for p, f in files.items():
+        if re.match(r'^/etc/systemd/system/[^/]+\.wants/[^/]+$', p) and 'link' in f:
+            target = posixpath.normpath(posixpath.join(posixpath.dirname(p), f['link']))
+            out[posixpath.basename(p)] = (files.get(target) or {}).get('text')
+    return out
+
+
+def check_reboot_setup(c):
+    d = c.record['data']
+    sch, u3 = d.get('subchannel'), d['uuid']
+    files = c.step('persisted').get('files') or {}
+    label = 'persisted'
+    with c.part('cio_ignore absent 0.0.0313 0.0.0314 persistent: ok, both free'):
+        s = c.ok('cio_ignore')
+        if s.get('after'):
+            v = s['after']
+            for dev in ('0.0.0313', '0.0.0314'):
+                c.expect(sch_of(v, dev) and not ignored(v['cio_ignore'], dev), '%s is not free after cio_ignore absent' % dev)
+            c.find('cio_ignore absent persistent (after the cio_ignore scenario had freed both): changed=%s'
+                   % c.res(s).get('changed'))
+    with c.part('cio_ignore persistent: %s frees them at boot (ccw "add")' % CIO_RULE.rsplit('/', 1)[1]):
+        expect_rule(c, files, CIO_RULE, ('ACTION=="add"', 'SUBSYSTEM=="subsystem"', 'KERNEL=="ccw"'), label)
+    with c.part('ccw_info: 0.0.0313 on subchannel 0.0.0000 (creation order)'):
+        c.ok('ccw_info')
+        c.expect(sch == '0.0.0000', 'first boot: 0.0.0313 should be on subchannel 0.0.0000, is on %s' % sch)
+    with c.part('driver_override css %s vfio_ccw persistent: bound, /etc/driverctl.d/css-%s' % (sch, sch)):
+        s = c.ok('driver_override', changed=True)
+        if s.get('after'):
+            v = s['after']
+            c.expect(drv(v, sch) == 'vfio_ccw' and override(v, sch) == 'vfio_ccw',
+                     'driver_override: the kernel shows %s driver %s override %s' % (sch, drv(v, sch), override(v, sch)))
+            c.expect((v['driverctl_d'].get('css-%s' % sch) or '').strip() == 'vfio_ccw',
+                     '/etc/driverctl.d/css-%s: %r' % (sch, v['driverctl_d'].get('css-%s' % sch)))
+    with c.part('driver_override persistent: the device number recorded (/etc/vfio-passthrough/css.d/0.0.0313)'):
+        rec = files.get('/etc/vfio-passthrough/css.d/0.0.0313')
+        c.expect(rec and 'text' in rec, '%s: /etc/vfio-passthrough/css.d/0.0.0313 (the device number of %s) is missing; '
+                 'has %s' % (label, sch, sorted(p for p in files if p.startswith('/etc/vfio-passthrough/'))))
+    with c.part('driver_override persistent: %s (css "add", IMPORT{program})' % CSS_RULE.rsplit('/', 1)[1]):
+        lines = expect_rule(c, files, CSS_RULE, ('ACTION=="add"', 'SUBSYSTEM=="css"'), label)
+        c.expect(any('IMPORT{program}' in ln for ln in lines), '%s: %s has no IMPORT{program}: %r' % (label, CSS_RULE, lines))
+    with c.part('driver_override without driverctl: %s and vfio-passthrough-overrides.service enabled'
+                % OVERRIDES_RULE.rsplit('/', 1)[1]):
+        expect_rule(c, files, OVERRIDES_RULE, ('ACTION=="add"',), label)
+        units = enabled_units(files)
+        c.expect('vfio-passthrough-overrides.service' in units, '%s: vfio-passthrough-overrides.service is not enabled: %s'
+                 % (label, sorted(units)))
+    with c.part('mdev %s autostart auto started: running on %s, /etc/mdevctl.d/%s/%s "start": "auto"' % (u3, sch, sch, u3)):
+        s = c.ok('mdev', changed=True)
+        if s.get('after'):
+            v = s['after']
+            m = v['mdevs'].get(u3)
+            c.expect(m == {'parent': sch, 'type': 'vfio_ccw-io', 'driver': 'vfio_ccw_mdev'},
+                     'mdev %s in the kernel: %r' % (u3, m))
+            conf = v['mdevctl_d'].get('%s/%s' % (sch, u3))
+            try:
+                start = json.loads(conf).get('start') if conf else None
+            except ValueError:
+                start = '<not JSON>'
+            c.expect(start == 'auto', '/etc/mdevctl.d/%s/%s: "start" is %r, expected "auto" (%r)' % (sch, u3, start, conf))
+    with c.part('mdev autostart auto without mdevctl: a udev rule starts auto mdevs (MDEV_STATE registered, "add")'):
+        reg = rules_with(files, 'ACTION=="change"', 'ENV{MDEV_STATE}=="registered"')
+        c.expect(reg, '%s: no udev rule starts auto mdevs when their parent registers (ACTION=="change", '
+                 'ENV{MDEV_STATE}=="registered"); rules: %s'
+                 % (label, sorted(p for p in files if p.startswith('/etc/udev/rules.d/'))))
+        for path in reg:
+            expect_rule(c, files, path, ('ACTION=="change"', 'ENV{MDEV_STATE}=="registered"'), label)
+            c.expect(rule_lines(files[path]['text'], 'ACTION=="add"'),
+                     '%s: %s has no ACTION=="add" rule for a parent that appears' % (label, path))
+    c.find('enabled units after the first boot: %s' % sorted(enabled_units(files)))
+
+
+def check_reboot(c):
+    d = c.record['data']
+    u3 = d['uuid']
+    boot = d.get('boot') or {}
+    new, other = '0.0.0001', '0.0.0000'   # the subchannels of 0.0.0313 and 0.0.0314 in the second guest
+    with c.part('the second guest booted with the first one\'s /etc, cio_ignore=all,!condev'):
+        c.expect(boot.get('state') == 'restored', 'the first guest\'s /etc was not restored: %r' % boot.get('state'))
+        c.expect('cio_ignore=all,!condev' in (d.get('cmdline') or ''), 'kernel command line %r' % d.get('cmdline'))
+    with c.part('udev booted: systemd-udevd, coldplug trigger, settle'):
+        udev_boot(c, boot, 'udev')
+    with c.part('no program of the collection failed under udev'):
+        for ln in boot.get('udev_failures') or []:
+            c.expect('vfio-passthrough' not in ln, 'a program of the collection failed under udev: %s' % ln.strip())
+    with c.part('the enabled units (what systemd would start) exited 0'):
+        for u in boot.get('units') or []:
+            c.expect(not u.get('error'), 'unit %s: %s' % (u['unit'], u.get('error')))
+            for cmd in u.get('commands') or []:
+                c.expect(cmd['rc'] == 0 or cmd.get('ignore_failure'), 'unit %s: %s exited %s: %s'
+                         % (u['unit'], cmd['cmd'], cmd['rc'], cmd.get('output', '')[-300:]))
+            c.find('unit %s %s' % (u['unit'], 'skipped (condition)' if u.get('skipped') else ', '.join(
+                '%s rc %s in %.1f s' % (x['cmd'], x['rc'], x['seconds']) for x in u.get('commands') or [])))
+    s = c.step('after-boot')
+    v, files = s.get('after'), s.get('files') or {}
+    if v:
+        with c.part('0.0.0313 and 0.0.0314 freed at boot (persistent cio_ignore), on swapped subchannels'):
+            a, b = sch_of(v, '0.0.0313'), sch_of(v, '0.0.0314')
+            c.expect(a, '0.0.0313 has no subchannel: the persistent cio_ignore did not free it at boot '
+                     '(/proc/cio_ignore %r)' % v['cio_ignore'])
+            c.expect(b, '0.0.0314 has no subchannel: the persistent cio_ignore did not free it at boot')
+            c.expect(not a or a == new, '0.0.0313 is on %s, expected %s (disks attached in the opposite order)' % (a, new))
+            c.expect(not b or b == other, '0.0.0314 is on %s, expected %s' % (b, other))
+        with c.part('%s (now 0.0.0313) on vfio_ccw' % new):
+            c.expect(drv(v, new) == 'vfio_ccw', '%s is on %s, not vfio_ccw (override %s)' % (new, drv(v, new), override(v, new)))
+        with c.part('mdev %s running on %s' % (u3, new)):
+            m = v['mdevs'].get(u3)
+            c.expect(m == {'parent': new, 'type': 'vfio_ccw-io', 'driver': 'vfio_ccw_mdev'},
+                     'mdev %s after the boot: %r (the kernel has %s), expected running on %s' % (u3, m, sorted(v['mdevs']), new))
+        with c.part('%s (now 0.0.0314) not on vfio_ccw' % other):
+            c.expect(drv(v, other) != 'vfio_ccw' and override(v, other) != 'vfio_ccw',
+                     '%s (0.0.0314) is on vfio_ccw (driver %s, override %s): the override followed the subchannel '
+                     'number, not the device' % (other, drv(v, other), override(v, other)))
+        if drv(v, other) != 'io_subchannel' or '0.0.0314' not in v['ccw']:
+            c.find('%s (0.0.0314) driver %s, ccw device 0.0.0314 %s' % (
+                other, drv(v, other), 'present' if '0.0.0314' in v['ccw'] else 'missing'))
+        with c.part('/etc/driverctl.d/css-%s exists, css-%s does not' % (new, other)):
+            c.expect((v['driverctl_d'].get('css-' + new) or '').strip() == 'vfio_ccw',
+                     '/etc/driverctl.d/css-%s: %r (driverctl.d has %s)' % (new, v['driverctl_d'].get('css-' + new),
+                                                                         sorted(v['driverctl_d'])))
+            c.expect('css-' + other not in v['driverctl_d'], '/etc/driverctl.d/css-%s still exists' % other)
+        with c.part('/etc/mdevctl.d/%s/%s exists, nothing under /etc/mdevctl.d/%s' % (new, u3, other)):
+            c.expect('%s/%s' % (new, u3) in v['mdevctl_d'], '/etc/mdevctl.d/%s/%s is missing (mdevctl.d has %s)'
+                     % (new, u3, sorted(v['mdevctl_d'])))
+            left = sorted(k for k in v['mdevctl_d'] if k.startswith(other + '/'))
+            c.expect(not left, '/etc/mdevctl.d/%s still has %s' % (other, left))
+        if '/etc/mdevctl.d/' + other in files and not [k for k in v['mdevctl_d'] if k.startswith(other + '/')]:
+            c.find('an empty directory /etc/mdevctl.d/%s is left' % other)
+        sch16 = sch_of(v, '0.0.0316')
+        c.find('0.0.0316 (freed, then ignored again, in the first guest) %s after the reboot'
+               % ('has subchannel %s' % sch16 if sch16 else 'is ignored'))
+    with c.part('ccw_info: 0.0.0313 on %s' % new):
+        s = c.ok('ccw_info')
+        devs = {e.get('device'): e for e in c.res(s).get('devices') or []}
+        c.expect((devs.get('0.0.0313') or {}).get('subchannel') == new,
+                 'ccw_info puts 0.0.0313 on %r' % (devs.get('0.0.0313') or {}).get('subchannel'))
+        c.expect(d.get('subchannel') == new, 'the calls below ran on %s' % d.get('subchannel'))
+    with c.part('cio_ignore again: changed=false'):
+        c.ok('cio_ignore-again', changed=False)
+    with c.part('driver_override css %s vfio_ccw again: changed=false' % new):
+        c.ok('driver_override-again', changed=False)
+    with c.part('mdev %s on %s again: changed=false' % (u3, new)):
+        c.ok('mdev-again', changed=False)
+    cpu_finding(c, d.get('cpu'))
+    with c.part('no BUG/WARNING/Oops in dmesg'):
+        out = c.step('dmesg').get('output') or ''
+        bad = [ln for ln in out.splitlines() if re.search(r'BUG|WARNING:|Oops|Call Trace|kernel panic', ln)]
+        c.expect(not bad, 'the kernel logged problems: %s' % bad[:5])
+
+
+def state(console, out):
+    """Reassemble the first guest's LAB-STATE chunks into ``out``; 0 if complete and its checksum matches."""
+    parts, want = None, None
+    with open(console, 'rb') as f:
+        for raw in f:
+            line = raw.decode('utf-8', 'replace').replace('\r', '')
+            m = STATE.search(line)
+            if m:
+                i, n = int(m.group(1)), int(m.group(2))
+                if parts is None or len(parts) != n:
+                    parts = [None] * n
+                parts[i - 1] = m.group(3)
+            m = STATE_SUM.search(line)
+            if m:
+                want = (m.group(1), int(m.group(2)))
+    if parts is None or None in parts or want is None:
+        print('check.py: the first guest\'s /etc is not complete on its console (%s)'
+              % ('no LAB-STATE lines' if parts is None else 'no checksum' if want is None else
+                 'chunks %s missing' % [i + 1 for i, p in enumerate(parts) if p is None]))
+        return 1
+    data = base64.b64decode(''.join(parts))
+    if (hashlib.sha256(data).hexdigest(), len(data)) != want:
+        print('check.py: the first guest\'s /etc arrived damaged (sha256 or size differ)')
+        return 1
+    with open(out, 'wb') as f:
+        f.write(data)
+    return 0
+
+
+def cpu_finding(c, cpu):
+    if cpu:
+        c.find('guest CPU so far: %.1f s busy, %.1f s idle; udevd and its workers and programs %.1f s'
+               % (cpu['busy'], cpu['idle'], cpu['udevd']))
+
+
 def check_end(c):
+    cpu_finding(c, c.record['data'].get('cpu'))
     out = c.step('dmesg').get('output') or ''
     bad = [ln for ln in out.splitlines() if re.search(r'BUG|WARNING:|Oops|Call Trace|kernel panic', ln)]
     c.expect(not bad, 'the kernel logged problems: %s' % bad[:5])
 
 
 def main():
-    console, out = sys.argv[1], sys.argv[2]
-    records, broken = parse(console)
+    if sys.argv[1] == '--state':
+        return state(sys.argv[2], sys.argv[3])
+    consoles, out = sys.argv[1:-1], sys.argv[-1]
+    records, broken = parse(consoles)
     with open(out, 'w') as f:
         json.dump(records, f, indent=1, sort_keys=True)
     failed, findings = 0, []
@@ -440,8 +731,15 @@ def main():
                 c.failures.append('%s: traceback: %s' % (s['label'], s['exception'].strip().splitlines()[-1]))
         steps = ', '.join('%s %.1fs' % (s['label'], s['elapsed']) for s in rec['steps'] if 'elapsed' in s)
         print('%s %-22s %5.1fs  %s' % ('FAIL' if c.failures else 'PASS', name, rec['elapsed'], steps))
+        shown = set()
+        for part, fails in c.parts:
+            print('     %s %s' % ('FAIL' if fails else 'pass', part))
+            for f in fails:
+                print('          - %s' % f)
+            shown.update(fails)
         for f in c.failures:
-            print('     - %s' % f)
+            if f not in shown:
+                print('     - %s' % f)
         failed += bool(c.failures)
         findings += ['%s: %s' % (name, f) for f in c.findings]
     if findings:

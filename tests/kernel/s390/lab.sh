@@ -4,7 +4,9 @@
 # (TCG) with an initramfs holding busybox, Debian's s390x Python 3.11 and the collection. Inside,
 # guest/scenarios.py runs the collection's own modules (guest/run_module.py, no ansible-playbook)
 # against the real kernel and prints each scenario's record on the console; check.py holds the
-# records to what the kernel must have done. `make test-kernel-s390` runs this.
+# records to what the kernel must have done. udev (Debian's systemd-udevd, no systemd) runs in the
+# guest; a second guest (the reboot) boots with the first one's /etc, taken from its console, and
+# the disks attached in the opposite order. `make test-kernel-s390` runs this.
 #
 # Everything downloaded or built is cached in ${VFIO_LAB_CACHE:-/var/cache/vfio-passthrough-lab}/s390,
 # outside the clone: the kernel (keyed by the source version and kernel.config), the s390x debs
@@ -45,10 +47,19 @@ nice -n 19 "$HERE/build-kernel.sh" "$C" > "$RUN/kernel-build.out" 2>&1 7>&- &
 KPID=$!
 
 # --- 3. s390x debs through a private apt state (dpkg's architecture list is left alone)
+# udev: Debian links udevadm (systemd-udevd is a link to it) with systemd's shared code built in, so
+# libsystemd-shared is not needed; its Depends adduser (and through it passwd, PAM, debconf) serve only
+# the maintainer scripts, which never run here (UDEV_SKIP). A cold download checks this list against
+# apt's resolution of udev; the Python root's build checks every NEEDED library. Of util-linux only
+# flock goes into the guest: the collection's boot scripts lock with it, as every host has it, and
+# busybox has no flock applet (the rest of util-linux would shadow busybox's applets).
 PKGS=(busybox-static libc6 libgcc-s1 python3.11-minimal libpython3.11-minimal libpython3.11-stdlib
       libffi8 libexpat1 zlib1g libbz2-1.0 liblzma5 libssl3 libuuid1 libsqlite3-0 libncursesw6
       libtinfo6 libreadline8 libcrypt1 libdb5.3 libnsl2 libtirpc3 libgssapi-krb5-2 libkrb5-3 libk5crypto3
-      libkrb5support0 libcom-err2 libkeyutils1)
+      libkrb5support0 libcom-err2 libkeyutils1
+      udev libudev1 libacl1 libblkid1 libcap2 libkmod2 libselinux1 libpcre2-8-0 libzstd1 util-linux)
+UDEV_SKIP=(adduser passwd debconf libpam0g libpam-modules libpam-modules-bin libsemanage2 libsemanage-common
+           libsepol2 libaudit1 libaudit-common libcap-ng0 gcc-12-base)
 mkdir -p "$C/apt/lists/partial" "$C/apt/cache/archives/partial" "$C/debs"
 : > "$C/apt/status"
 uri=$(awk '/^URIs:/ {print $2; exit}' /etc/apt/sources.list.d/debian.sources 2>/dev/null || true)
@@ -78,6 +89,11 @@ if ! have_debs; then
         "${APT[@]}" "${A[@]}" update -qq
         (cd "$C/debs" && apt-get "${A[@]}" download -qq "${missing[@]}") || die "cannot download the s390x packages ${missing[*]}"
     fi
+    # what apt resolves for udev must be in PKGS or be one of the maintainer-script-only packages
+    for p in $(apt-get "${A[@]}" -s install --no-install-recommends udev 2>/dev/null | awk '/^Inst /{print $2}'); do
+        [[ " ${PKGS[*]} " == *" $p "* || " ${UDEV_SKIP[*]} " == *" $p "* ]] \
+            || say "warning: udev depends on $p, which is neither in PKGS nor in UDEV_SKIP (lab.sh)"
+    done
 fi
 say "s390x packages ready ($(find "$C/debs" -name '*.deb' | wc -l) debs)"
 
@@ -91,9 +107,18 @@ if [ ! -f "$PR/root.cpio" ]; then
     say "building the Python root $PR"
     rm -rf "$PR"; mkdir -p "$PR/root"
 # pyroot-recipe-begin
-    for d in "$C"/debs/*.deb; do dpkg -x "$d" "$PR/root"; done
+    for d in "$C"/debs/*.deb; do
+        case ${d##*/} in
+            util-linux_*) dpkg-deb --fsys-tarfile "$d" | tar -x -C "$PR/root" ./usr/bin/flock ;;
+            *) dpkg -x "$d" "$PR/root" ;;
+        esac
+    done
     r=$PR/root
     rm -rf "$r"/usr/share/{doc,man,info,lintian,locale,bug,bash-completion,binfmts,applications,pixmaps}
+    # udev: no hwdb (8.7 MB of sources, and no hwdb.bin: nothing here looks up USB or PCI ids), no init
+    # script, no systemd units or .link files (no systemd), no initramfs-tools hooks
+    rm -rf "$r"/lib/udev/hwdb.d "$r"/etc/init.d "$r"/lib/systemd/system "$r"/lib/systemd/network \
+           "$r"/usr/share/{initramfs-tools,zsh,pkgconfig}
     for d in test idlelib tkinter turtledemo ensurepip lib2to3 pydoc_data unittest/test ctypes/test sqlite3/test \
              distutils/tests; do rm -rf "$r/usr/lib/python3.11/$d"; done
     find "$r" -name __pycache__ -prune -exec rm -rf {} +
@@ -101,13 +126,21 @@ if [ ! -f "$PR/root.cpio" ]; then
     ln -sf python3.11 "$r/usr/bin/python3"
     printf 'root:x:0:0:root:/root:/bin/sh\n' > "$r/etc/passwd"
     printf 'root:x:0:\n' > "$r/etc/group"
+    # the groups udev's rules name (else udevd warns about each at rule loading)
+    gid=100
+    grep -ho 'GROUP="[a-z_-]*"' "$r"/lib/udev/rules.d/*.rules | cut -d'"' -f2 | sort -u | while read -r g; do
+        printf '%s:x:%d:\n' "$g" $((gid += 1)) >> "$r/etc/group"
+    done
     "$HOSTPY" -m compileall -q -j0 --invalidation-mode unchecked-hash -s "$r" -p / "$r/usr/lib/python3.11" >/dev/null || true
 # pyroot-recipe-end
     [ -x "$r/bin/busybox" ] || die "busybox-static did not unpack to /bin/busybox"
     [ -x "$r/usr/bin/python3.11" ] || die "python3.11-minimal did not unpack"
-    # every shared library the interpreter and its C extensions need must be in the root
+    { [ -x "$r/bin/udevadm" ] && [ -L "$r/lib/systemd/systemd-udevd" ]; } || die "udev did not unpack (/bin/udevadm, /lib/systemd/systemd-udevd)"
+    [ -x "$r/usr/bin/flock" ] || die "util-linux's flock did not unpack"
+    # every shared library the interpreter, its C extensions and udev's programs need must be in the root
     : > "$PR/missing-libs.txt"
-    for f in "$r/usr/bin/python3.11" "$r"/usr/lib/python3.11/lib-dynload/*.so; do
+    for f in "$r/usr/bin/python3.11" "$r"/usr/lib/python3.11/lib-dynload/*.so "$r/bin/udevadm" "$r"/lib/udev/*_id \
+             "$r"/lib/udev/mtd_probe "$r/usr/bin/flock"; do
         for n in $(s390x-linux-gnu-readelf -d "$f" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'); do
             compgen -G "$r/lib/s390x-linux-gnu/$n" >/dev/null || compgen -G "$r/usr/lib/s390x-linux-gnu/$n" >/dev/null \
                 || echo "${f#"$r"} needs $n" >> "$PR/missing-libs.txt"
@@ -128,7 +161,7 @@ ASITE=$("$HOSTPY" -c 'import ansible, os; print(os.path.dirname(ansible.__file__
 tar -C "$ASITE" --exclude=__pycache__ -cf - module_utils | tar -C "$L/lab/pylib/ansible" -xf -
 # as in AnsiballZ: the package 'ansible' of a module payload is an empty stub around module_utils
 : > "$L/lab/pylib/ansible/__init__.py"
-cp "$HERE/guest/run_module.py" "$HERE/guest/scenarios.py" "$REPO/tests/kernel/conformance.py" "$L/lab/"
+cp "$HERE/guest/run_module.py" "$HERE/guest/scenarios.py" "$HERE/guest/units.py" "$REPO/tests/kernel/conformance.py" "$L/lab/"
 "$HOSTPY" -m compileall -q -j0 --invalidation-mode unchecked-hash -s "$L" -p / "$L/lab" >/dev/null || true
 install -m 755 "$HERE/guest/init" "$L/init"
 mkdir -p "$L/bin"; ln -s busybox "$L/bin/sh"   # the interpreter of /init, before busybox --install
@@ -141,7 +174,7 @@ while kill -0 "$KPID" 2>/dev/null; do
     if [ $((now - last)) -ge 60 ]; then
         kd=$(sed -n 's/^KERNEL-DIR //p' "$RUN/kernel-build.out" 2>/dev/null || true)
         if [ -d "$kd/build" ]; then
-            say "waiting for the kernel build ($(find "$kd/build" -name '*.o' | wc -l) objects so far, of about 720; log $kd/build.log)"
+            say "waiting for the kernel build ($(find "$kd/build" -name '*.o' | wc -l) objects so far, of about 770; log $kd/build.log)"
         else
             say "waiting for the kernel build (downloading and unpacking linux-source-6.1)"
         fi
@@ -164,33 +197,60 @@ cat "$PR/root.cpio" "$RUN/lab.cpio" | gzip -1 > "$RUN/initrd.gz"
 say "initramfs ready ($(du -sh "$RUN/initrd.gz" | cut -f1))"
 
 # --- 8. boot. Three virtio-blk-ccw disks: css fe is shown to a guest without MCSS-E as css 0, so the
-#        guest sees ccw devices 0.0.0313, 0.0.0314, 0.0.0316, all on cio_ignore at boot.
+#        guest sees ccw devices 0.0.0313, 0.0.0314, 0.0.0316, all on cio_ignore at boot. QEMU numbers
+#        their subchannels in creation order: 0.0.0313 is on 0.0.0000, 0.0.0314 on 0.0.0001.
 # The watchdog is tests/kernel/watchdog.sh, shared with the x86 lab.
 # shellcheck source=/dev/null  # tests/kernel/watchdog.sh: the guest watchdog shared by both labs
 . "$REPO/tests/kernel/watchdog.sh"
 trap guest_cleanup EXIT
 read -r -a EXTRA <<< "${LAB_QEMU_ARGS:-}"
 export GUEST_DIR=$RUN GUEST_FIRST=${LAB_FIRST_OUTPUT:-120} GUEST_STALL=${LAB_STALL:-300} GUEST_LIMIT=${LAB_TIMEOUT:-900}  # read by guest_boot and guest_run
-disks=()
-for d in 0313 0314 0316; do
-    disks+=(-drive "if=none,id=d$d,file=/dev/null,format=raw,readonly=on" -device "virtio-blk-ccw,devno=fe.0.$d,drive=d$d")
-done
-rm -f "$RUN"/console-*.log
+disks() {  # disks DEVNO...: the virtio-blk-ccw disks in this creation order
+    local d
+    for d in "$@"; do
+        printf '%s\n' -drive "if=none,id=d$d,file=/dev/null,format=raw,readonly=on" -device "virtio-blk-ccw,devno=fe.0.$d,drive=d$d"
+    done
+}
+qemu() {  # qemu INITRD DEVNO...
+    local initrd=$1; shift
+    mapfile -t dargs < <(disks "$@")
+    guest_boot qemu-system-s390x -M s390-ccw-virtio -cpu max -smp 1 -m 1024 -nographic -no-reboot -net none \
+        -kernel "$K/bzImage" -initrd "$initrd" -append 'cio_ignore=all,!condev panic=1' "${dargs[@]}" "${EXTRA[@]}"
+}
+rm -rf "$RUN"/console-*.log "$RUN/console.log" "$RUN/reboot"
 rc=0
-guest_boot qemu-system-s390x -M s390-ccw-virtio -cpu max -smp 1 -m 1024 -nographic -no-reboot -net none \
-    -kernel "$K/bzImage" -initrd "$RUN/initrd.gz" -append 'cio_ignore=all,!condev panic=1' \
-    "${disks[@]}" "${EXTRA[@]}" || rc=$?
+qemu "$RUN/initrd.gz" 0313 0314 0316 || rc=$?
 [ "$rc" != 2 ] || die "the guest printed nothing twice in ${GUEST_FIRST}s: QEMU or the kernel does not start here (see $GUEST_LOG)"
-LOG=$GUEST_LOG
-cp "$LOG" "$RUN/console.log"
-grep -a -E '^LAB-(STEP|SCENARIO|EXIT)' "$RUN/console.log" | tr -d '\r' | sed 's/^/    /' || true
+cp "$GUEST_LOG" "$RUN/console.log"
+grep -a -E '^LAB-(BOOT|STEP|SCENARIO|EXIT)' "$RUN/console.log" | tr -d '\r' | sed 's/^/    /' || true
+CONSOLES=("$RUN/console.log")
 
-# --- 9. the host checks what the guest reported
+# --- 8b. the reboot: a second guest with the first one's /etc and /usr/libexec/vfio-passthrough (what the
+#         collection installed; printed on its console as a base64 tar.gz, LAB-STATE) in its initramfs as
+#         /lab/state.tar.gz, which its /init unpacks before udev starts, and the disks attached in the opposite
+#         order: 0.0.0314 gets subchannel 0.0.0000 and 0.0.0313 gets 0.0.0001. Same kernel command line.
+mkdir -p "$RUN/reboot/lab"
+if "$HOSTPY" "$HERE/check.py" --state "$RUN/console.log" "$RUN/reboot/lab/state.tar.gz"; then
+    say "the first guest's /etc: $(tar -tzf "$RUN/reboot/lab/state.tar.gz" | wc -l) entries, $(stat -c %s "$RUN/reboot/lab/state.tar.gz") bytes; rebooting with the disks swapped"
+    # one more gzip member after the first initramfs (the kernel unpacks concatenated archives in order)
+    (cd "$RUN/reboot" && echo lab/state.tar.gz | cpio -o -H newc --quiet | gzip -1) | cat "$RUN/initrd.gz" - > "$RUN/reboot/initrd.gz"
+    rc2=0
+    GUEST_DIR=$RUN/reboot qemu "$RUN/reboot/initrd.gz" 0314 0313 0316 || rc2=$?
+    [ "$rc2" != 2 ] || { say "the reboot guest printed nothing twice in ${GUEST_FIRST}s"; rc2=1; }
+    cp "$GUEST_LOG" "$RUN/console-reboot.log"
+    grep -a -E '^LAB-(BOOT|STEP|SCENARIO|EXIT)' "$RUN/console-reboot.log" | tr -d '\r' | sed 's/^/    /' || true
+    CONSOLES+=("$RUN/console-reboot.log")
+    [ "$rc2" = 0 ] || { say "the reboot guest did not complete (console: $RUN/console-reboot.log)"; rc=1; }
+else
+    say "no reboot: the first guest did not print its /etc completely"
+fi
+
+# --- 9. the host checks what the guests reported
 set +e
-"$HOSTPY" "$HERE/check.py" "$RUN/console.log" "$RUN/results.json"
+"$HOSTPY" "$HERE/check.py" "${CONSOLES[@]}" "$RUN/results.json"
 crc=$?
 set -e
-[ "$rc" = 0 ] || { say "the guest run did not complete (console: $RUN/console.log)"; crc=1; }
+[ "$rc" = 0 ] || { say "a guest run did not complete (consoles: ${CONSOLES[*]})"; crc=1; }
 
 # --- 10. the simulated seed host against the kernel: the conformance probe's observations side by side
 echo "--- the simulated host (seed) against the s390x kernel"

@@ -9,16 +9,31 @@ record goes to the console as base64 JSON between markers:
 
 and a readable summary line per step (LAB-STEP). Nothing is asserted here: tests/kernel/s390/check.py
 holds the records to what the kernel must have done, on the host.
+
+Two boots. The first guest runs the scenarios up to `end`, with `reboot_setup` (persistent cio_ignore,
+driver_override and an `auto` mdev) last, and then prints its /etc and /usr/libexec/vfio-passthrough as a
+base64 tar.gz (LAB-STATE <i>/<n> <chunk>, then LAB-STATE-SHA256 <hex>). lab.sh puts that into the second
+guest's initramfs (/lab/state.tar.gz) and attaches the disks in the opposite order; the second guest runs
+the scenario `reboot` only.
 """
 import base64
+import hashlib
+import io
 import json
 import os
+import re
+import stat
 import subprocess
 import sys
+import tarfile
 import time
 
 U1 = '7e270a25-e163-4922-af60-757fc8ed48c6'
 U2 = 'b29e4ca9-5cdb-4ee1-a01b-79085b9ab237'
+U3 = '3f0e8b52-2d1c-4a8e-9f6b-1c0d2e3f4a5b'   # the reboot scenario's mdev (autostart auto)
+STATE = '/lab/state.tar.gz'                 # present in the second guest only: the first guest's /etc
+PERSISTED = ['/etc', '/usr/libexec/vfio-passthrough']   # what the reboot keeps
+BOOT = '/run/lab-boot'                      # what /init recorded while udev booted
 T0 = time.time()
 
 
@@ -164,13 +179,131 @@ def command(args):
     return {'cmd': ' '.join(args), 'rc': p.returncode, 'output': p.stdout.decode(errors='replace')}
 
 
+def persist_view():
+    """What the collection persisted: rules, scripts, units (links with their targets) and its config files."""
+    out = {}
+    for top in ('/etc/udev/rules.d', '/usr/libexec/vfio-passthrough', '/etc/vfio-passthrough', '/etc/systemd/system',
+                '/etc/driverctl.d', '/etc/mdevctl.d'):
+        for d, dirs, names in os.walk(top):
+            for n in sorted(dirs + names):
+                p = os.path.join(d, n)
+                st = os.lstat(p)
+                if stat.S_ISLNK(st.st_mode):
+                    out[p] = {'link': os.readlink(p), 'resolves': os.path.exists(p)}
+                elif stat.S_ISREG(st.st_mode):
+                    out[p] = {'mode': '%o' % (st.st_mode & 0o7777), 'text': read(p)}
+                elif stat.S_ISDIR(st.st_mode) and not os.path.islink(p):
+                    out[p] = {'dir': True}
+    return out
+
+
+# what systemd-udevd 252 logs when a program fails, hangs or is killed, and when a worker dies
+UDEV_FAILURE = re.compile(r"Process '.*' (failed|terminated)|Failed to execute|returned \d+ \(error\)|timed out|"
+                          r"is taking a long time|Worker \[\d+\] (failed|terminated|processing SEQNUM=\d+ killed)")
+
+
+def boot_record():
+    """How udev booted (/init's timings, exit codes, the failures udevd logged) and the units /lab/units.py ran."""
+    times, rcs = {}, {}
+    for line in (read(BOOT + '/times') or '').splitlines():
+        k, dummy, v = line.partition(' ')
+        (rcs if k.endswith('_rc') else times)[k] = v
+    log = (read(BOOT + '/udevd.log') or '').splitlines()
+    try:
+        with open(BOOT + '/units.json') as f:
+            units = json.load(f)
+    except (OSError, ValueError):
+        units = None
+    return {'state': (read(BOOT + '/state') or '').strip() or None,
+            'times': {k: float(v) for k, v in times.items() if re.match(r'^[0-9.]+$', v)},
+            'rcs': {k: int(v) for k, v in rcs.items() if re.match(r'^-?[0-9]+$', v)},
+            'trigger_output': (read(BOOT + '/trigger.log') or '')[-2000:],
+            'settle_output': (read(BOOT + '/settle.log') or '')[-2000:],
+            'udevd_running': os.path.exists('/run/udev/control'),
+            'udev_log_lines': len(log),
+            'udev_failures': [ln for ln in log if UDEV_FAILURE.search(ln)][:200],
+            'udev_vfio_passthrough': [ln for ln in log if 'vfio-passthrough' in ln or 'vfio_ccw' in ln][:400],
+            'udev_kmod': [ln for ln in log if 'kmod' in ln.lower()][:60],
+            'units': units}
+
+
+def cpu_record():
+    """CPU seconds so far: udevd (with its finished workers and programs) and the whole guest, busy and idle."""
+    hz = os.sysconf('SC_CLK_TCK')
+    udev = 0
+    for pid in ls('/proc'):
+        st = read('/proc/%s/stat' % pid) if pid.isdigit() else None
+        if not st or ')' not in st:
+            continue
+        comm, f = st[st.index('(') + 1:st.rindex(')')], st[st.rindex(')') + 2:].split()
+        if comm == 'systemd-udevd' or comm.startswith('(udev-worker'):
+            udev += sum(int(x) for x in f[11:15])   # utime stime cutime cstime
+    cpu = [int(x) for x in (read('/proc/stat') or 'cpu 0 0 0 0 0').splitlines()[0].split()[1:]]
+    idle = sum(cpu[3:5])
+    return {'udevd': round(udev / hz, 2), 'busy': round((sum(cpu) - idle) / hz, 2), 'idle': round(idle / hz, 2)}
+
+
+def emit_state():
+    """The persisted directories as a base64 tar.gz on the console, for the second guest (the reboot)."""
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode='w:gz', format=tarfile.GNU_FORMAT) as tar:
+        for top in PERSISTED:
+            if os.path.lexists(top):
+                tar.add(top, arcname=top.lstrip('/'))
+    data = buf.getvalue()
+    text = base64.b64encode(data).decode()
+    chunks = [text[i:i + 800] for i in range(0, len(text), 800)] or ['']
+    for i, c in enumerate(chunks):
+        print('LAB-STATE %d/%d %s' % (i + 1, len(chunks), c), flush=True)
+    print('LAB-STATE-SHA256 %s %d' % (hashlib.sha256(data).hexdigest(), len(data)), flush=True)
+
+
+def reboot_setup():
+    """First boot: free 0.0.0313 and 0.0.0314 for good, put 0.0.0313's subchannel on vfio_ccw for good and
+    define and start an ``auto`` mdev on it. The second guest boots with what these runs persisted."""
+    s = Scenario('reboot_setup')
+    s.data.update(uuid=U3)
+    s.run('cio_ignore', 'cio_ignore', {'devices': ['0.0.0313', '0.0.0314'], 'state': 'absent', 'persistent': True})
+    r = s.run('ccw_info', 'ccw_info', {'devices': ['0.0.0313']})
+    e = ((r.get('result') or {}).get('devices') or [{}])[0]
+    sch = e.get('subchannel') or sch_of(r['after'], '0.0.0313') or '0.0.0000'
+    s.data.update(subchannel=sch)
+    s.run('driver_override', 'driver_override', {'bus': 'css', 'device': sch, 'driver': 'vfio_ccw', 'persistent': True})
+    s.run('mdev', 'mdev', {'parent': sch, 'type': 'vfio_ccw-io', 'uuid': U3, 'autostart': 'auto', 'state': 'started'})
+    s.note('persisted', files=persist_view())
+    s.emit()
+
+
+def reboot():
+    """Second boot, the disks attached in the opposite order (0.0.0313 on subchannel 0.0.0001 now): what udev
+    and the units brought back, then the same module calls with the subchannel looked up again."""
+    s = Scenario('reboot')
+    s.data.update(uuid=U3, boot=boot_record(), cmdline=read('/proc/cmdline'))
+    s.note('after-boot', files=persist_view())
+    r = s.run('ccw_info', 'ccw_info', {'devices': ['0.0.0313', '0.0.0314']})
+    devs = (r.get('result') or {}).get('devices') or []
+    sch = (devs[0].get('subchannel') if devs else None) or sch_of(r['after'], '0.0.0313') or '0.0.0001'
+    s.data.update(subchannel=sch)
+    s.run('cio_ignore-again', 'cio_ignore', {'devices': ['0.0.0313', '0.0.0314'], 'state': 'absent', 'persistent': True})
+    s.run('driver_override-again', 'driver_override',
+          {'bus': 'css', 'device': sch, 'driver': 'vfio_ccw', 'persistent': True})
+    s.run('mdev-again', 'mdev', {'parent': sch, 'type': 'vfio_ccw-io', 'uuid': U3, 'autostart': 'auto',
+                                 'state': 'started'})
+    s.note('dmesg', **command(['dmesg']))
+    s.data.update(cpu=cpu_record())
+    s.emit()
+    return 0
+
+
 def main():
+    if os.path.exists(STATE):
+        return reboot()
     s = Scenario('boot')
     u = os.uname()
     s.data.update(uname={'release': u.release, 'version': u.version, 'machine': u.machine},
                   cmdline=read('/proc/cmdline'), python=sys.version, env_root=os.environ.get('VFIO_PASSTHROUGH_ROOT'),
                   modprobe=command(['which', 'modprobe']), modules_dep=os.path.exists(
-                      '/lib/modules/%s/modules.dep' % os.uname().release))
+                      '/lib/modules/%s/modules.dep' % os.uname().release), udev=boot_record())
     s.note('boot')
     s.emit()
 
@@ -267,9 +400,13 @@ def main():
         len(observations or {}), time.time() - start, proc.returncode), flush=True)
     s.emit()
 
+    reboot_setup()
+
     s = Scenario('end')
     s.note('dmesg', **command(['dmesg']))
+    s.data.update(cpu=cpu_record())
     s.emit()
+    emit_state()
     return 0
 
 
