@@ -67,3 +67,16 @@ def test_a_persisted_subchannel_override_records_its_device_number(seed, module)
     assert os.path.exists(seed.path('etc/udev/rules.d/04-vfio-passthrough-css.rules'))
     gone = module('driver_override', bus='css', device='0.0.0313', state='absent')
     assert gone['changed'] and 'remove /' + record in gone['devices'][0]['actions'] and not os.path.exists(seed.path(record))
+
+
+def test_debian_12s_mdevctl_that_cannot_start_devices_at_boot_gets_the_collections_start(seed, module):
+    persist_masks(seed)
+    for path, text in (('usr/bin/mdevctl', '#!/bin/sh\n'),
+                       ('lib/udev/rules.d/60-mdevctl.rules', 'ACTION=="add", TEST=="/etc/mdevctl.d/$kernel", '
+                        'RUN+="/bin/sh -c \'/usr/sbin/mdevctl start-parent-mdevs %k\'"\n')):
+        os.makedirs(os.path.dirname(seed.path(path)), exist_ok=True)
+        with open(seed.path(path), 'w') as f:
+            f.write(text)
+    result = module('mdev', uuid=AUTO, attrs=GUEST, autostart='auto', state='defined', **MATRIX)
+    assert result['changed'] and result['boot_start'] == 'builtin' and os.path.exists(seed.path(START))
+    assert any('/usr/sbin/mdevctl, which does not exist' in w for w in result['warnings'])

@@ -31,6 +31,9 @@ OVERRIDES_UNIT = ('etc', 'systemd', 'system', 'vfio-passthrough-overrides.servic
 OVERRIDES_UNIT_LINK = ('etc', 'systemd', 'system', 'multi-user.target.wants', 'vfio-passthrough-overrides.service')
 MDEVCTL_DIR = ('etc', 'mdevctl.d')
 MDEVCTL_BINS = (('usr', 'sbin', 'mdevctl'), ('sbin', 'mdevctl'), ('usr', 'bin', 'mdevctl'))
+MDEVCTL_RULES = (('etc', 'udev', 'rules.d', '60-mdevctl.rules'), ('usr', 'lib', 'udev', 'rules.d', '60-mdevctl.rules'),
+                 ('lib', 'udev', 'rules.d', '60-mdevctl.rules'))  # the first found wins, as udev's order
+MDEVS_LOCK = ('run', 'lock', 'vfio-passthrough-mdevs.lock')
 MDEVS_SCRIPT = ('usr', 'libexec', 'vfio-passthrough', 'start-mdevs')
 MDEVS_RULE = ('etc', 'udev', 'rules.d', '90-vfio-passthrough-mdevs.rules')
 LIBEXEC = ('usr', 'libexec', 'vfio-passthrough')  # the collection's boot-time programs

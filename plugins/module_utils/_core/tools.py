@@ -69,6 +69,8 @@ class ModuleTools(Tools):
                 proc.kill()
 
         def arm(proc):
+            if proc.stdin is not None:
+                proc.stdin = _Unread(proc.stdin)
             if timeout:
                 timer = threading.Timer(timeout, kill, [proc])
                 timer.daemon = True
@@ -116,3 +118,31 @@ class ModuleTools(Tools):
 
 class _Failed(Exception):
     """atomic_move called fail_json."""
+
+
+class _Unread(object):
+    """A child's stdin on which a program that exits without reading its input is no error.
+
+    run_command writes the input after starting the program; a callout that does not read it
+    may be gone by then (EPIPE), which subprocess.communicate ignores too.
+    """
+
+    def __init__(self, pipe):
+        self.pipe = pipe
+
+    def write(self, data):
+        """Write, unless the reader is gone."""
+        try:
+            return self.pipe.write(data)
+        except BrokenPipeError:
+            return 0
+
+    def close(self):
+        """Close, unless the reader is gone (flushing would fail)."""
+        try:
+            self.pipe.close()
+        except BrokenPipeError:
+            pass
+
+    def __getattr__(self, name):
+        return getattr(self.pipe, name)

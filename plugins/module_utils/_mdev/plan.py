@@ -99,7 +99,7 @@ class MdevPlan(Plan):
         """Each device, the callouts that ran, and the first device's uuid."""
         result = super(MdevPlan, self).report(applied)
         result['callouts'] = self.callouts.ran
-        result['boot_start'] = 'mdevctl' if _boot.mdevctl_installed(self.host) else 'builtin'
+        result['boot_start'] = _boot.boot_starter(self.host)[0]
         if result['devices']:
             result['uuid'] = result['devices'][0]['uuid']
         return result
@@ -402,7 +402,11 @@ def _plan_all(planner, requests, exclusive, exclusive_parent=None):
 def _boot_start(plan):
     """Without mdevctl, install the collection's start of ``auto`` definitions first, when the plan writes one."""
     writes_auto = any(c.actions and c.view is not None and c.view.autostart for c in plan.changes)
-    if writes_auto and not _boot.mdevctl_installed(plan.host):
+    starter, why = _boot.boot_starter(plan.host)
+    if writes_auto and starter == 'builtin':
+        if why:
+            plan.warnings.append('mdevctl is installed but %s, so it would not start auto devices at boot; the '
+                                 'collection installs its own start' % why)
         install = _boot.boot_files(plan.host).change()
         if install:
             plan.changes.insert(0, install)

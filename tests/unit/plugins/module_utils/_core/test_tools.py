@@ -28,8 +28,11 @@ class FakeModule(object):
         proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                 universal_newlines=True)
         kwargs['before_communicate_callback'](proc)
-        out, err = proc.communicate(kwargs.get('data'))
-        return proc.returncode, out, err
+        if kwargs.get('data'):  # as run_command: the input written whole, then closed, then the output read
+            proc.stdin.write(kwargs['data'])
+            proc.stdin.close()
+        out, err = proc.stdout.read(), proc.stderr.read()
+        return proc.wait(), out, err
 
     def atomic_move(self, src, dest, unsafe_writes=False):
         self.calls.append(('atomic_move', src, dest))
@@ -55,6 +58,11 @@ def test_a_module_runs_through_run_command_with_the_input_as_given():
     (name, args, kwargs), = module.calls  # the program is the module's own child: no wrapper between
     assert args == ['sh', '-c', 'cat; echo $PPID >&2']
     assert kwargs['data'] == '{}' and kwargs['binary_data'] is True and kwargs['handle_exceptions'] is False
+
+
+def test_a_program_that_does_not_read_its_input_is_no_error():
+    data = 'x' * (1 << 20)  # more than a pipe holds: the write meets a reader that is gone
+    assert ModuleTools(FakeModule()).run(['sh', '-c', 'echo done; exit 2'], stdin=data, timeout=30) == (2, 'done\n', '')
 
 
 def test_a_module_kills_a_program_that_runs_out_of_time():

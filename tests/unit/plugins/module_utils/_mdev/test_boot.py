@@ -57,11 +57,42 @@ def test_a_parent_not_registered_yet_is_left_for_its_registered_event(seed, tmp_
     assert run_script(seed, tmp_path, '0.0.0313').returncode == 0 and seed.writes() == []
 
 
-def test_the_rule_runs_on_the_registered_change_and_on_add_and_mdevctl_replaces_it(seed):
+def test_the_rule_runs_on_the_registered_change_and_on_the_parents_add(seed):
     assert 'ACTION=="change", ENV{MDEV_STATE}=="registered", TEST=="/etc/mdevctl.d/$kernel"' in boot.UDEV_TEXT
     assert 'RUN+="/usr/libexec/vfio-passthrough/start-mdevs $kernel"' in boot.UDEV_TEXT
+    # a module or driver of the parent's name (mtty) has an add event too: not a parent
+    assert 'ACTION=="add", SUBSYSTEM!="module|drivers", TEST=="/etc/mdevctl.d/$kernel"' in boot.UDEV_TEXT
+
+
+def mdevctl(seed, binary, rule_runs, rule_dir='lib/udev/rules.d'):
+    """mdevctl installed as ``binary`` with a 60-mdevctl.rules whose RUN names ``rule_runs``."""
+    for path, text in ((binary, '#!/bin/sh\n'), (rule_dir + '/60-mdevctl.rules',
+                       'ACTION=="add", TEST=="/etc/mdevctl.d/$kernel", RUN+="/bin/sh -c \'{ %s start-parent-mdevs %%k '
+                       '2>&3 | logger -t mdevctl; } 3>&1 1>&2 | logger -t mdevctl -p 2\'"\n' % rule_runs)):
+        os.makedirs(os.path.dirname(seed.path(path)), exist_ok=True)
+        with open(seed.path(path), 'w') as f:
+            f.write(text)
+
+
+def test_mdevctl_starts_auto_devices_only_where_its_rule_can_run_it(seed):
     host = Host()
-    assert not boot.mdevctl_installed(host)
-    os.makedirs(seed.path('usr/sbin'), exist_ok=True)
-    open(seed.path('usr/sbin/mdevctl'), 'w').close()
-    assert boot.mdevctl_installed(host)
+    assert boot.boot_starter(host) == ('builtin', None)  # no mdevctl
+    mdevctl(seed, 'usr/bin/mdevctl', '/usr/sbin/mdevctl')  # Debian 12's mdevctl 1.2.0-3
+    assert boot.boot_starter(host) == ('builtin', "mdevctl's udev rule /lib/udev/rules.d/60-mdevctl.rules runs "
+                                                  "/usr/sbin/mdevctl, which does not exist")
+    mdevctl(seed, 'usr/bin/mdevctl', '/usr/bin/mdevctl', rule_dir='etc/udev/rules.d')  # an administrator's fix
+    assert boot.boot_starter(host) == ('mdevctl', None)
+    os.unlink(seed.path('etc/udev/rules.d/60-mdevctl.rules'))
+    os.unlink(seed.path('lib/udev/rules.d/60-mdevctl.rules'))
+    assert boot.boot_starter(host) == ('builtin', "mdevctl's udev rule (60-mdevctl.rules) is not installed")
+
+
+def test_two_runs_at_once_start_each_device_once(seed, tmp_path):
+    define(seed, AUTO, 'auto', [{'assign_adapter': '5'}, {'assign_domain': '4'}])
+    script = tmp_path / 'start-mdevs'
+    script.write_text(boot.SCRIPT_TEXT)
+    env = dict(os.environ, VFIO_PASSTHROUGH_ROOT=seed.root)
+    runs = [subprocess.Popen(['/bin/sh', str(script), 'matrix'], env=env, stderr=subprocess.PIPE,
+                             universal_newlines=True) for _i in range(3)]
+    assert [(p.wait(), p.stderr.read()) for p in runs] == [(0, '')] * 3
+    assert seed.read('sys/bus/mdev/devices', AUTO, 'matrix') == '05.0004'
