@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 SYSTEM_PACKAGES := fuse3 driverctl mdevctl shellcheck
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 
-.PHONY: venv system-packages demo test unit functional reliability-tests sanity lint docs reliability bench test-kernel clean test-kernel-s390 docs-site docs-site-test
+.PHONY: venv system-packages demo test unit functional reliability-tests sanity lint docs reliability bench test-kernel clean test-kernel-s390 test-kernel-reboot docs-site docs-site-test
 
 venv: system-packages $(VENV)/.stamp
 
@@ -81,10 +81,15 @@ docs-site-test: venv
 apt-install-missing = missing=$$(for p in $(1); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); if [ -n "$$missing" ]; then echo "installing" $$missing; export DEBIAN_FRONTEND=noninteractive; apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing >/dev/null; fi
 
 # The real-kernel labs: Debian's x86 kernel in QEMU with the scenarios and the conformance probe inside
-# it, then the s390x kernel with vfio_ccw (test-kernel-s390, below).
+# it, the s390x kernel with vfio_ccw and its reboot (test-kernel-s390, below), then the x86 reboot lab:
+# a Debian systemd guest rebooted after a playbook, with and without driverctl and mdevctl.
 test-kernel: venv
 	tests/kernel/lab.sh
 	tests/kernel/s390/lab.sh
+	tests/kernel/reboot/lab.sh
+
+test-kernel-reboot: venv
+	tests/kernel/reboot/lab.sh
 
 # Benchmarks (not part of make test): timings are measured here, never asserted in tests.
 # Benchmarks side by side with mdevctl and driverctl (not part of test): writes benchmarks/RESULTS.md.
