@@ -124,8 +124,7 @@ class CioIgnorePlan(Plan):
             if content is None:
                 _fileio.remove(rule_path, self.host.display(rule_path))
             else:
-                _fileio.write_atomic(rule_path, content, 0o644, self.host.display(rule_path),
-                                      self.host.tools)
+                _fileio.write_atomic(rule_path, content, 0o644, self.host.display(rule_path), self.host.tools)
             services.reload_udev(self.host)
 
         action = ('free %s at boot in %s' % (', '.join(after), self.host.display(rule_path)) if after

@@ -12,7 +12,6 @@ driverctl's and mdevctl's (``04-``) moves each device's files to the subchannel 
 now, and parks the files of a device that is not there, so that no other device gets them.
 """
 
-import os
 import re
 
 from .._core import fileio as _fileio

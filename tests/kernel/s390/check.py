@@ -158,8 +158,8 @@ def udev_boot(c, u, label):
         return
     rcs, t = u.get('rcs') or {}, u.get('times') or {}
     c.expect(rcs.get('udevd_rc') == 0 and u.get('udevd_running'),
-             '%s: systemd-udevd did not start (rc %s, /run/udev/control %s)' % (label, rcs.get('udevd_rc'),
-                                                                                  u.get('udevd_running')))
+             '%s: systemd-udevd did not start (rc %s, /run/udev/control %s)'
+             % (label, rcs.get('udevd_rc'), u.get('udevd_running')))
     c.expect(rcs.get('trigger_subsystems_rc') == 0 and rcs.get('trigger_devices_rc') == 0,
              '%s: udevadm trigger failed (%s): %s' % (label, rcs, u.get('trigger_output')))
     c.expect(rcs.get('settle_rc') == 0, '%s: udevadm settle failed (rc %s): %s' % (label, rcs.get('settle_rc'),
@@ -633,8 +633,8 @@ def check_reboot(c):
                 other, drv(v, other), 'present' if '0.0.0314' in v['ccw'] else 'missing'))
         with c.part('/etc/driverctl.d/css-%s exists, css-%s does not' % (new, other)):
             c.expect((v['driverctl_d'].get('css-' + new) or '').strip() == 'vfio_ccw',
-                     '/etc/driverctl.d/css-%s: %r (driverctl.d has %s)' % (new, v['driverctl_d'].get('css-' + new),
-                                                                         sorted(v['driverctl_d'])))
+                     '/etc/driverctl.d/css-%s: %r (driverctl.d has %s)'
+                     % (new, v['driverctl_d'].get('css-' + new), sorted(v['driverctl_d'])))
             c.expect('css-' + other not in v['driverctl_d'], '/etc/driverctl.d/css-%s still exists' % other)
         with c.part('/etc/mdevctl.d/%s/%s exists, nothing under /etc/mdevctl.d/%s' % (new, u3, other)):
             c.expect('%s/%s' % (new, u3) in v['mdevctl_d'], '/etc/mdevctl.d/%s/%s is missing (mdevctl.d has %s)'

@@ -66,9 +66,9 @@ def test_the_rule_runs_on_the_registered_change_and_on_the_parents_add(seed):
 
 def mdevctl(seed, binary, rule_runs, rule_dir='lib/udev/rules.d'):
     """mdevctl installed as ``binary`` with a 60-mdevctl.rules whose RUN names ``rule_runs``."""
-    for path, text in ((binary, '#!/bin/sh\n'), (rule_dir + '/60-mdevctl.rules',
-                       'ACTION=="add", TEST=="/etc/mdevctl.d/$kernel", RUN+="/bin/sh -c \'{ %s start-parent-mdevs %%k '
-                       '2>&3 | logger -t mdevctl; } 3>&1 1>&2 | logger -t mdevctl -p 2\'"\n' % rule_runs)):
+    rule = ('ACTION=="add", TEST=="/etc/mdevctl.d/$kernel", RUN+="/bin/sh -c \'{ %s start-parent-mdevs %%k '
+            '2>&3 | logger -t mdevctl; } 3>&1 1>&2 | logger -t mdevctl -p 2\'"\n' % rule_runs)
+    for path, text in ((binary, '#!/bin/sh\n'), (rule_dir + '/60-mdevctl.rules', rule)):
         os.makedirs(os.path.dirname(seed.path(path)), exist_ok=True)
         with open(seed.path(path), 'w') as f:
             f.write(text)
