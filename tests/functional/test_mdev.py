@@ -41,7 +41,9 @@ def test_no_instances_left_is_refused_before_anything_is_written(seed, module):
 
 def test_vfio_ccw_type_exists_only_while_bound(seed, module):
     result = module('mdev', uuid=CCW, parent='0.0.0313', type='vfio_ccw-io')
-    assert result['failed'] and 'mdev parent 0.0.0313 does not exist' in result['msg']
+    assert result['failed'] and result['msg'].startswith(
+        'mdev parent 0.0.0313 is not registered: css device 0.0.0313 is there, but its driver is io_subchannel')
+    assert 'bind it first with vfio.passthrough.driver_override' in result['msg']
 
 
 def test_uuid_under_another_parent_or_type_is_refused(seed, module):

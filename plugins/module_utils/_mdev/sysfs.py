@@ -128,10 +128,32 @@ def suggest_parent(host, name):
     return close[0] if close else None
 
 
+def device_not_registered(host, name):
+    """``(bus, driver)`` of a device named ``name`` that is not an mdev parent, or None if there is none."""
+    try:
+        buses = sorted(os.listdir(host.sys('bus')))
+    except OSError:
+        return None
+    for bus in buses:
+        device = host.sys('bus', bus, 'devices', name)
+        if os.path.exists(device):
+            driver = os.path.join(device, 'driver')
+            return bus, os.path.basename(os.readlink(driver)) if os.path.islink(driver) else None
+    return None
+
+
 def require_type(host, parent_name, type_id):
     """The MdevType, or NotFound naming what exists (and the closest parent, as mdevctl does)."""
     parent = Parent(host, parent_name)
     if not parent.exists:
+        found = device_not_registered(host, parent_name)
+        if found:
+            bus, driver = found
+            raise NotFound('mdev parent %s is not registered: %s device %s is there, but %s, and only a driver that '
+                           'registers with the mdev core (vfio_ccw for a subchannel, vfio_ap for the matrix) makes a '
+                           'parent; bind it first with vfio.passthrough.driver_override'
+                           % (parent_name, bus, parent_name, 'its driver is %s' % driver if driver else 'it has no driver'),
+                           path=host.display(parent.path()), value=parent_name, device=parent_name)
         hint = suggest_parent(host, parent_name)
         raise NotFound('mdev parent %s does not exist (%s is missing)%s' % (
             parent_name, host.display(parent.path()), '; did you mean %s?' % hint if hint else

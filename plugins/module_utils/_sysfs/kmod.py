@@ -21,7 +21,10 @@ def load_driver(host, bus, driver):
     rc, out, err = host.tools.run([modprobe, '-q', '--', driver])
     if rc != 0 or not bus.has_driver(driver):
         said = (err + out).strip()
-        why = ('it exited 0 but no driver %s registered (does the module register a differently named driver?)'
-               % driver if rc == 0 else 'exit %d%s' % (rc, ', ' + said if said else ''))
+        why = ('it exited 0 but no driver %s registered (no module of that name, or one whose driver has another '
+               'name)' % driver if rc == 0 else 'exit %d%s' % (rc, ', ' + said if said else ''))
+        other = driver.replace('-', '_') if '-' in driver else driver.replace('_', '-')
+        if other != driver and bus.has_driver(other):  # modprobe takes - and _ alike; driver names do not
+            why += '; did you mean %s?' % other
         raise NotFound('driver %s is not registered on bus %s (%s is missing) and "modprobe %s" did not load it: %s'
                        % (driver, bus.name, path, driver, why), path=path, value=driver)
