@@ -57,6 +57,10 @@ def plan_cio_ignore(host, devices, state, persistent=True):
     if persistent:
         plan.add_boot(busids, state)
     plan.add(runtime_change(host, busids, state))
+    kept = [b for b in busids if state == 'present' and subchannel_of(host, b) is not None]
+    if kept:  # the list stops new registrations only
+        plan.warnings.append('the kernel keeps the subchannel of %s until the next IPL: cio_ignore only hides devices '
+                             'that are not registered yet' % ', '.join(kept))
     return plan
 
 

@@ -61,7 +61,7 @@ def test_ignoring_a_device_chzdev_frees_at_boot_warns(seed):
         f.write('ACTION=="add", SUBSYSTEM=="subsystem", KERNEL=="ccw", RUN{program}+="/bin/sh -c '
                 "'echo free 0.0.2b09,0.0.2b0a > /proc/cio_ignore'\"\n")
     plan = plan_cio_ignore(Host(), ['0.0.2b0a'], 'present')
-    assert len(plan.warnings) == 1 and '0.0.2b0a' in plan.warnings[0] and '41-cio-ignore.rules' in plan.warnings[0]
+    assert len(plan.warnings) == 2 and '0.0.2b0a' in plan.warnings[0] and '41-cio-ignore.rules' in plan.warnings[0]
 
 
 def test_a_free_without_subchannel_is_put_back_exactly_once(seed):
@@ -77,3 +77,9 @@ def test_a_free_without_subchannel_is_put_back_exactly_once(seed):
 def test_bad_state_is_refused():
     with pytest.raises(InvalidArgument):
         plan_cio_ignore(Host('/nonexistent'), ['0.0.2c05'], 'gone')
+
+
+def test_ignoring_a_registered_device_warns_that_its_subchannel_stays(seed):
+    plan = plan_cio_ignore(Host(), ['0.0.2b09', '0.0.2c02'], 'present', persistent=False)
+    assert plan.warnings == ['the kernel keeps the subchannel of 0.0.2b09 until the next IPL: cio_ignore only hides '
+                             'devices that are not registered yet']
