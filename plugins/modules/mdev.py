@@ -350,8 +350,9 @@ callouts:
   sample: [{script: /etc/mdevctl.d/scripts.d/callouts/ap-check, event: pre, action: define, state: none, rc: 0}]
 boot_start:
   description:
-    - What starts C(auto) definitions at boot on this host - C(mdevctl) (its udev rule, when mdevctl is installed) or
-      C(builtin) (the collection's rule and program, installed when an C(auto) definition is written).
+    - What starts C(auto) definitions at boot on this host - C(mdevctl) (its udev rule, where mdevctl is installed and
+      that rule can run it) or C(builtin) (the collection's rule and program, installed when the run leaves an
+      C(auto) definition; also where mdevctl's rule names a program that does not exist, as Debian 12's does).
   returned: always
   type: str
   sample: mdevctl

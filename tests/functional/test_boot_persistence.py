@@ -80,3 +80,30 @@ def test_debian_12s_mdevctl_that_cannot_start_devices_at_boot_gets_the_collectio
     result = module('mdev', uuid=AUTO, attrs=GUEST, autostart='auto', state='defined', **MATRIX)
     assert result['changed'] and result['boot_start'] == 'builtin' and os.path.exists(seed.path(START))
     assert any('/usr/sbin/mdevctl, which does not exist' in w for w in result['warnings'])
+
+
+def test_boot_files_deleted_behind_the_collections_back_are_put_back_by_the_next_run(seed, module):
+    persist_masks(seed)
+    assert module('mdev', uuid=AUTO, attrs=GUEST, autostart='auto', state='defined', **MATRIX)['changed']
+    assert module('cio_ignore', devices=['0.0.2c01'])['changed']
+    for path in (START, RULE, 'usr/libexec/vfio-passthrough/free-ccw'):
+        os.unlink(seed.path(path))
+    again = module('mdev', uuid=AUTO, autostart='auto', state='defined', **MATRIX)
+    assert again['changed'] and os.path.exists(seed.path(START)) and os.path.exists(seed.path(RULE))
+    freed = module('cio_ignore', devices=['0.0.2c01'])
+    assert freed['changed'] and freed['actions'] == ['install /usr/libexec/vfio-passthrough/free-ccw']
+    assert not module('cio_ignore', devices=['0.0.2c01'])['changed']
+
+
+def test_persisting_masks_set_by_hand_does_not_take_what_an_autostart_definition_needs_at_boot(seed, module):
+    persist_masks(seed)
+    rule = seed.read('etc/udev/rules.d/41-ap.rules')
+    assert module('mdev', uuid=AUTO, attrs=GUEST, autostart='auto', state='defined', **MATRIX)['changed']
+    for name, change in (('apmask', '+5'), ('aqmask', '+4')):  # by hand: 05.0004 back to the host, until the boot
+        with open(seed.path('sys/bus/ap', name), 'w') as f:
+            f.write(change)
+    masks = [seed.read('sys/bus/ap', name) for name in ('apmask', 'aqmask')]
+    seed.clear_log()
+    refused = module('ap_masks', apmask=masks[0], aqmask=masks[1], persistent=True)
+    assert refused.get('failed') and 'APQN 05.0004' in refused['msg'] and AUTO in refused['msg'], (masks, refused)
+    assert seed.writes() == [] and seed.read('etc/udev/rules.d/41-ap.rules') == rule

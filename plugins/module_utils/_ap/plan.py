@@ -24,7 +24,7 @@ from .._sysfs.readpass import ReadPass
 from . import masks as _ap
 from .masks import ALL, APBus, ids_text
 from .matrix import is_ap, read_matrix, wanted_matrix
-from .rule import rule_text
+from .rule import boot_masks, rule_text
 
 
 class MaskRequest(object):
@@ -115,6 +115,13 @@ def plan_masks(host, req, locks=None):
     rule_before = _fileio.read_text(rule_path, host.display(rule_path))
     rule_after = rule_text(_ap.format_mask(new_a), _ap.format_mask(new_d)) if req.persistent else rule_before
     masks_change = (new_a, new_d) != (cur_a, cur_d)
+    if rule_after != rule_before and rule_after is not None:
+        # the masks the host boots with may change without the runtime ones (a rule written for masks set by hand)
+        boot_a, boot_d, _source = boot_masks(host)
+        refuse_taking(sorted(((a, d), u) for (a, d), u in autostarted(host).items()
+                             if a in new_a and d in new_d and not (a in boot_a and d in boot_d)),
+                      'at boot, which mdev %s needs when it starts at boot (autostart); unassign it from the '
+                      'definition or make it manual first')
     if masks_change:
         def given_back(owned):
             return sorted(((a, d), u) for (a, d), u in owned.items()

@@ -116,13 +116,13 @@ class CioIgnorePlan(Plan):
                                      '--persistent) for the device to stay ignored after the next IPL'
                                      % (self.host.display(self.host.path(*CHZDEV_CIO_IGNORE_RULE)),
                                         ', '.join(by_chzdev)))
-        if after == freed:
-            return
-        new_text = _boot.rule_text(after)
-        if after:
+        if after:  # the program the rule runs, put back also when the list stays the same
             install = _boot.boot_files(self.host).change()
             if install:
                 self.add(install)
+        if after == freed:
+            return
+        new_text = _boot.rule_text(after)
 
         def put(content):
             if content is None:

@@ -35,9 +35,32 @@ parked=$records/.parked
 overrides=$root/etc/driverctl.d
 mdevs=$root/etc/mdevctl.d
 [ -d "$records" ] || exit 0
-
+mkdir -p "$root/run/lock" || exit 1
+# udev runs the subchannels' events in parallel: one run at a time reads and moves files
+if command -v flock >/dev/null 2>&1; then
+    exec 9>"$root/run/lock/vfio-passthrough-css.lock" && flock 9
+else  # no util-linux: a directory is created atomically (and /run is empty at boot)
+    lock=$root/run/lock/vfio-passthrough-css.d
+    tries=0
+    until mkdir "$lock" 2>/dev/null; do
+        tries=$((tries + 1))
+        [ $tries -lt 60 ] || { echo "vfio-passthrough: $lock is held, going on without it" >&2; lock=; break; }
+        sleep 1
+    done
+    [ -z "$lock" ] || trap 'rmdir "$lock" 2>/dev/null' EXIT
+fi
+rc=0
 recorded() {  # the subchannel a record names
-    sed -n 's/^subchannel=//p' "$1"
+    sed -n 's/^subchannel=//p' "$1" | head -n 1
+}
+valid() {  # a subchannel name or none: an empty or garbled record is never taken for a path
+    case $1 in
+        none | 0.[0-3].[0-9a-f][0-9a-f][0-9a-f][0-9a-f]) return 0 ;;
+    esac
+    return 1
+}
+record() {  # rewrite a record whole: a crash leaves the old one or the new one
+    printf 'subchannel=%s\n' "$2" > "$records/.new-${1##*/}" && mv "$records/.new-${1##*/}" "$1" || rc=1
 }
 if [ -n "$1" ]; then  # the common case, without a scan: this subchannel's files are where they belong
     devno=; { read -r devno < "$root/sys/bus/css/devices/$1/dev_busid"; } 2>/dev/null
@@ -47,57 +70,52 @@ if [ -n "$1" ]; then  # the common case, without a scan: this subchannel's files
         exit 0
     fi
 fi
-mkdir -p "$parked" "$root/run/lock" || exit 1
-# udev runs the subchannels' events in parallel: one run at a time moves files
-if command -v flock >/dev/null 2>&1; then
-    exec 9>"$root/run/lock/vfio-passthrough-css.lock" && flock 9
-else  # no util-linux: a directory is created atomically (and /run is empty at boot)
-    lock=$root/run/lock/vfio-passthrough-css.d
-    tries=0
-    until mkdir "$lock" 2>/dev/null; do
-        tries=$((tries + 1)); [ $tries -lt 60 ] || { echo "vfio-passthrough: $lock is held, going on" >&2; break; }
-        sleep 1
-    done
-    trap 'rmdir "$lock" 2>/dev/null' EXIT
-fi
+mkdir -p "$parked" || exit 1
 map=$(for s in "$root"/sys/bus/css/devices/*; do
     id=; { read -r id < "$s/dev_busid"; } 2>/dev/null && echo "$id ${s##*/}"
 done)
 now() {  # the subchannel that carries device number $1 now, if any
     echo "$map" | awk -v d="$1" '$1 == d { print $2; exit }'
 }
-move() {  # move $1 to $2 unless $2 exists; a directory's files one by one into an existing $2
+park() {  # the live files win over a copy parked at an earlier boot
+    [ -e "$1" ] || return 0
+    rm -rf "$2" && mv "$1" "$2" && return 0
+    echo "vfio-passthrough: cannot park $1 as $2" >&2; rc=1; return 1
+}
+unpark() {  # never over a file that is there: a directory's files one by one into an existing one
     [ -e "$1" ] || return 0
     if [ -d "$1" ] && [ -d "$2" ]; then
         for f in "$1"/*; do
             [ -e "$f" ] || continue
-            [ -e "$2/${f##*/}" ] && { echo "vfio-passthrough: $2/${f##*/} exists, $f is left" >&2; rc=1; continue; }
-            mv "$f" "$2/" || rc=1
+            if [ -e "$2/${f##*/}" ]; then
+                echo "vfio-passthrough: $2/${f##*/} exists, $f is left parked" >&2; rc=1; return 1
+            fi
+            mv "$f" "$2/" || { rc=1; return 1; }
         done
-        rmdir "$1" 2>/dev/null
+        rmdir "$1"
     elif [ -e "$2" ]; then
-        echo "vfio-passthrough: $2 exists, $1 is left" >&2; rc=1
+        echo "vfio-passthrough: $2 exists, $1 is left parked" >&2; rc=1; return 1
     else
-        mkdir -p "${2%/*}" && mv "$1" "$2" || rc=1
+        mkdir -p "${2%/*}" && mv "$1" "$2" || { rc=1; return 1; }
     fi
 }
-rc=0
-for f in "$records"/*; do  # first park every device whose subchannel changed or that is gone
+for f in "$records"/*; do  # first park the files of every device that is elsewhere now, or gone
     [ -f "$f" ] || continue
-    devno=${f##*/}; old=$(recorded "$f"); new=$(now "$devno")
-    [ "$old" = "$new" ] || [ "$old" = none ] && continue
-    move "$overrides/css-$old" "$parked/$devno.driverctl"
-    move "$mdevs/$old" "$parked/$devno.mdevctl"
-    echo subchannel=none > "$f"
+    devno=${f##*/}; old=$(recorded "$f")
+    valid "$old" || { echo "vfio-passthrough: $f names no subchannel ('$old'); left alone" >&2; rc=1; continue; }
+    new=$(now "$devno")
+    [ "$old" = none ] || [ "$old" = "$new" ] && continue
+    # a device not seen (yet) keeps its files while its subchannel is not registered either
+    [ -n "$new" ] || [ -d "$root/sys/bus/css/devices/$old" ] || continue
+    park "$overrides/css-$old" "$parked/$devno.driverctl" && park "$mdevs/$old" "$parked/$devno.mdevctl" \
+        && record "$f" none
 done
-for f in "$records"/*; do  # then give each device present its files on its subchannel now
+for f in "$records"/*; do  # then give each device that is there its files on its subchannel now
     [ -f "$f" ] || continue
     devno=${f##*/}; new=$(now "$devno")
     [ "$(recorded "$f")" = none ] && [ -n "$new" ] || continue
-    move "$parked/$devno.driverctl" "$overrides/css-$new"
-    move "$parked/$devno.mdevctl" "$mdevs/$new"
-    echo "subchannel=$new" > "$f"
-    echo "vfio-passthrough: the files of ccw device $devno now belong to subchannel $new" >&2
+    unpark "$parked/$devno.driverctl" "$overrides/css-$new" && unpark "$parked/$devno.mdevctl" "$mdevs/$new" \
+        && record "$f" "$new" && echo "vfio-passthrough: the files of ccw device $devno now belong to subchannel $new" >&2
 done
 exit $rc
 '''

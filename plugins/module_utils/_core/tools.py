@@ -82,6 +82,7 @@ class ModuleTools(Tools):
             # handle_exceptions=False: a program that cannot start raises OSError here instead of ending the module
             rc, out, err = self.module.run_command(list(argv), data=stdin, binary_data=True, check_rc=False,
                                                    errors='replace', handle_exceptions=False,
+                                                   expand_user_and_vars=False,
                                                    before_communicate_callback=arm)
         except OSError:
             if expired:
@@ -97,8 +98,9 @@ class ModuleTools(Tools):
     def replace(self, tmp, path):
         """``module.atomic_move``: keeps the SELinux context and attributes of the file it replaces.
 
-        atomic_move ends the module (``fail_json``) when it fails; the plan must undo what it did
-        first, so that failure comes back here as an OSError.
+        atomic_move ends the module (``fail_json``, up to ansible-core 2.18) or raises a bare
+        Exception (2.19 on) when it fails; the plan must undo what it did first, so either comes
+        back here as an OSError.
         """
         failed = []
 
@@ -112,6 +114,10 @@ class ModuleTools(Tools):
             self.module.atomic_move(tmp, path, unsafe_writes=bool(self.module.params.get('unsafe_writes')))
         except _Failed:
             raise OSError(errno.EIO, failed[0])
+        except OSError:
+            raise
+        except Exception as exc:  # ansible-core 2.19 and later raise instead of calling fail_json
+            raise OSError(getattr(exc.__cause__, 'errno', None) or errno.EIO, str(exc))
         finally:
             self.module.fail_json = saved
 

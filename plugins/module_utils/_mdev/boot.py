@@ -17,7 +17,7 @@ import re
 from .._core.bootfiles import BootFiles
 from .._core.host import MDEVCTL_BINS, MDEVCTL_RULES, MDEVS_RULE, MDEVS_SCRIPT
 
-_STARTER = re.compile(r'(\S*mdevctl)\s+start-parent-mdevs')
+_STARTER = re.compile(r'([^\s\'"{;]*mdevctl)\s+start-parent-mdevs')  # the program, without quotes
 
 # POSIX sh finds a Python 3 (RHEL 8's platform-python too) and hands it the program on stdin
 SCRIPT_TEXT = r'''#!/bin/sh

@@ -400,8 +400,10 @@ def _plan_all(planner, requests, exclusive, exclusive_parent=None):
 
 
 def _boot_start(plan):
-    """Without mdevctl, install the collection's start of ``auto`` definitions first, when the plan writes one."""
-    writes_auto = any(c.actions and c.view is not None and c.view.autostart for c in plan.changes)
+    """Where mdevctl does not start ``auto`` definitions, install the collection's start first, when the run
+    leaves one."""
+    # an auto definition the run leaves, changed or not: files deleted or never installed are put back
+    writes_auto = any(c.view is not None and c.view.autostart for c in plan.changes)
     starter, why = _boot.boot_starter(plan.host)
     if writes_auto and starter == 'builtin':
         if why:

@@ -185,7 +185,10 @@ def plan_device(host, store, req, children=None, warnings=None):
                 done.append(put_back)
         except ConfigError as exc:
             for put_back in reversed(done):
-                put_back()
+                try:
+                    put_back()
+                except ConfigError as again:
+                    exc.add_note('putting a file back failed too: %s' % again.msg)
             binder.restore(exc)
             raise
 

@@ -86,7 +86,7 @@ def test_a_subchannel_whose_files_are_in_place_or_unrecorded_is_left_at_once(tmp
     subchannels(tmp_path, {'0.0.0000': A, '0.0.0005': '0.0.2b09'})
     before = files(tmp_path)
     assert resolve(tmp_path, '0.0.0000') == '' and resolve(tmp_path, '0.0.0005') == ''
-    assert files(tmp_path) == before and not os.path.exists(at(tmp_path, 'run'))  # no lock taken: nothing scanned
+    assert files(tmp_path) == before and not os.path.exists(at(tmp_path, 'etc/vfio-passthrough/css.d/.parked'))
 
 
 def test_files_in_the_way_are_not_overwritten(tmp_path):
@@ -99,6 +99,12 @@ def test_files_in_the_way_are_not_overwritten(tmp_path):
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True, check=False)
     assert done.returncode == 1 and 'css-0.0.0001 exists' in done.stderr
     assert read(at(tmp_path, 'etc/driverctl.d/css-0.0.0001')) == 'io_subchannel\n'
+    # the device's files stay parked together, and its record says so, until the way is clear
+    assert os.path.exists(at(tmp_path, 'etc/vfio-passthrough/css.d/.parked/0.0.0313.mdevctl', UA))
+    assert read(at(tmp_path, 'etc/vfio-passthrough/css.d', A)) == 'subchannel=none\n'
+    os.unlink(at(tmp_path, 'etc/driverctl.d/css-0.0.0001'))
+    resolve(tmp_path, '0.0.0001')
+    assert read(at(tmp_path, 'etc/driverctl.d/css-0.0.0001')) == 'vfio_ccw\n'
     assert os.path.exists(at(tmp_path, 'etc/mdevctl.d/0.0.0001', UA))
 
 
@@ -118,7 +124,7 @@ def test_without_flock_a_lock_directory_serialises_the_runs(tmp_path):
     subchannels(tmp_path, {'0.0.0000': B, '0.0.0001': A})
     bin_dir = tmp_path / 'bin'
     bin_dir.mkdir()
-    for tool in ('sh', 'sed', 'awk', 'grep', 'mkdir', 'mv', 'rmdir', 'sleep', 'cat', 'head'):
+    for tool in ('sh', 'sed', 'awk', 'grep', 'mkdir', 'mv', 'rm', 'rmdir', 'sleep', 'cat', 'head'):
         found = shutil.which(tool)
         if found:
             os.symlink(found, str(bin_dir / tool))
@@ -132,3 +138,37 @@ def test_without_flock_a_lock_directory_serialises_the_runs(tmp_path):
     assert os.path.exists(at(tmp_path, 'etc/mdevctl.d/0.0.0001', UA))
     assert os.path.exists(at(tmp_path, 'etc/mdevctl.d/0.0.0000', UB))
     assert not os.path.exists(at(tmp_path, 'run/lock/vfio-passthrough-css.d'))
+
+
+def test_an_empty_or_garbled_record_is_never_taken_for_a_path(tmp_path):
+    persisted(tmp_path, A, '0.0.0000', UA)
+    write(at(tmp_path, 'etc/mdevctl.d/matrix', UB), '{}')
+    subchannels(tmp_path, {'0.0.0001': A})
+    for garbled in ('', 'subchannel=\n', 'subchannel=../mdevctl.d\n'):
+        write(at(tmp_path, 'etc/vfio-passthrough/css.d', A), garbled)
+        script = at(tmp_path, 'resolve-css')
+        write(script, devno.SCRIPT_TEXT)
+        done = subprocess.run([SH, script, '0.0.0001'], env=dict(os.environ, VFIO_PASSTHROUGH_ROOT=str(tmp_path)),
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True, check=False)
+        assert done.returncode == 1 and 'names no subchannel' in done.stderr
+        assert os.path.exists(at(tmp_path, 'etc/mdevctl.d/matrix', UB))  # every other parent's files stay
+        assert os.path.exists(at(tmp_path, 'etc/mdevctl.d/0.0.0000', UA))
+
+
+def test_a_device_whose_subchannel_has_not_registered_yet_keeps_its_files(tmp_path):
+    persisted(tmp_path, A, '0.0.0012', UA)
+    persisted(tmp_path, B, '0.0.0010', UB)
+    subchannels(tmp_path, {'0.0.0011': B})  # B moved; A's subchannel 0.0.0012 is not registered yet
+    resolve(tmp_path, '0.0.0011')
+    assert read(at(tmp_path, 'etc/vfio-passthrough/css.d', A)) == 'subchannel=0.0.0012\n'
+    assert os.path.exists(at(tmp_path, 'etc/driverctl.d/css-0.0.0012'))  # there for A's own event
+    assert os.path.exists(at(tmp_path, 'etc/driverctl.d/css-0.0.0011'))
+
+
+def test_a_stale_parked_copy_never_beats_the_live_files(tmp_path):
+    persisted(tmp_path, A, '0.0.0010', UA)
+    write(at(tmp_path, 'etc/vfio-passthrough/css.d/.parked/0.0.0313.driverctl'), 'stale\n')
+    subchannels(tmp_path, {'0.0.0010': '0.0.c000', '0.0.0011': A})
+    resolve(tmp_path, '0.0.0010')
+    assert not os.path.exists(at(tmp_path, 'etc/driverctl.d/css-0.0.0010'))  # 0.0.c000 gets no vfio_ccw
+    assert read(at(tmp_path, 'etc/driverctl.d/css-0.0.0011')) == 'vfio_ccw\n'

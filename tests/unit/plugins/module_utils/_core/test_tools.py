@@ -13,10 +13,11 @@ from ansible_collections.vfio.passthrough.plugins.module_utils._core.tools impor
 class FakeModule(object):
     """What ModuleTools uses of an AnsibleModule, recording the calls."""
 
-    def __init__(self, move_fails=False):
+    def __init__(self, move_fails=False, raises=False):
         self.params = {}
         self.calls = []
         self.move_fails = move_fails
+        self.raises = raises
 
     def get_bin_path(self, name, opt_dirs=None):
         self.calls.append(('get_bin_path', name, tuple(opt_dirs)))
@@ -36,6 +37,11 @@ class FakeModule(object):
 
     def atomic_move(self, src, dest, unsafe_writes=False):
         self.calls.append(('atomic_move', src, dest))
+        if self.raises:  # ansible-core 2.19 and later
+            try:
+                raise OSError(errno.EROFS, 'Read-only file system')
+            except OSError as exc:
+                raise Exception('Could not replace file: %s to %s: %s' % (src, dest, exc)) from exc
         if self.move_fails:
             self.fail_json(msg='Could not replace file: %s to %s: [Errno 1] Operation not permitted' % (src, dest))
         os.rename(src, dest)
@@ -86,3 +92,10 @@ def test_atomic_move_replaces_the_file_and_a_failure_comes_back_as_an_oserror(tm
     assert exc.value.errno == errno.EIO and 'Operation not permitted' in exc.value.strerror
     with pytest.raises(SystemExit):
         failing.fail_json(msg='the module\'s own fail_json is back')
+
+
+def test_atomic_move_that_raises_as_2_19_does_comes_back_as_an_oserror_with_its_errno(tmp_path):
+    (tmp_path / 'tmp').write_text('new')
+    with pytest.raises(OSError) as exc:
+        ModuleTools(FakeModule(raises=True)).replace(str(tmp_path / 'tmp'), str(tmp_path / 'file'))
+    assert exc.value.errno == errno.EROFS and 'Could not replace file' in exc.value.strerror
