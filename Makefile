@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 SYSTEM_PACKAGES := fuse3 driverctl mdevctl shellcheck
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 
-.PHONY: venv system-packages demo test unit functional reliability-tests sanity lint docs reliability bench test-kernel clean test-kernel-s390 test-kernel-reboot docs-site docs-site-test
+.PHONY: venv system-packages demo test unit functional functional-oldest units-ansible-test integration sanity-pythons reliability-tests sanity lint docs reliability bench test-kernel clean test-kernel-s390 test-kernel-reboot docs-site docs-site-test
 
 venv: system-packages $(VENV)/.stamp
 
@@ -37,7 +37,8 @@ demo: venv
 	tests/simhost/simhost start $$root --scenario seed && \
 	VFIO_PASSTHROUGH_ROOT=$$root $(VENV)/bin/ansible-playbook docs/examples/demo.yml
 
-test: venv unit functional reliability-tests sanity lint docs-site-test
+test: venv unit functional functional-oldest reliability-tests sanity sanity-pythons units-ansible-test integration \
+      lint docs-site-test
 
 unit: venv
 	$(PY) -m pytest -q tests/unit
@@ -47,6 +48,24 @@ functional: venv
 
 reliability-tests: venv
 	$(PY) -m pytest -q tests/reliability
+
+# The oldest ansible-core of the support matrix (2.16) beside the newest in .venv: the functional suite
+# again, in a venv kept outside the checkout (tests/ansible-test/oldest.sh).
+functional-oldest: venv
+	PYTHON=$(PYTHON) tests/ansible-test/oldest.sh functional
+
+# ansible-test as collection users run it, on a copy at ansible_collections/vfio/passthrough
+# (tests/ansible-test/): units, the integration targets (each on a simulated host), and sanity's compile
+# and import on every target Python the support matrix names (the pyenv or Debian Pythons found).
+units-ansible-test: venv
+	$(PY) tests/ansible-test/units.py
+
+integration: venv
+	$(PY) tests/ansible-test/integration.py
+
+sanity-pythons: venv
+	$(PY) tests/ansible-test/sanity_pythons.py
+	PYTHON=$(PYTHON) tests/ansible-test/oldest.sh sanity-pythons --versions 3.6,3.7
 
 # Runs the reliability and functional suites and writes their figures to docs/reliability.md.
 reliability: venv

@@ -10,6 +10,8 @@ import sys
 
 import pytest
 
+# tests/ on the path for `support`: pytest.ini does it, ansible-test units (its own pytest config) does not
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 pytest.register_assert_rewrite('support')
 
 from support import stats  # noqa: E402  (after the assertion rewrite is registered)

@@ -16,6 +16,20 @@ AP2 = '5ea6c8d9-52c5-4a37-9d0b-dd5e7b6d2b9c'
 ATTRS = [{'assign_adapter': '5'}, {'assign_domain': '0xab'}, {'assign_domain': '0x42'}]
 
 
+@pytest.fixture(autouse=True)
+def mdevctl_installed(request):
+    """The simulated root as a host with mdevctl installed (its binary and a udev rule that can run it), so
+    that the collection leaves starting ``auto`` devices at boot to mdevctl, as on such a host."""
+    for name in ('seed', 'x86'):
+        if name in request.fixturenames:
+            sim = request.getfixturevalue(name)
+            rule = 'ACTION=="add", TEST=="/etc/mdevctl.d/$kernel", RUN+="/usr/sbin/mdevctl start-parent-mdevs %k"\n'
+            for path, text in (('usr/sbin/mdevctl', '#!/bin/sh\n'), ('usr/lib/udev/rules.d/60-mdevctl.rules', rule)):
+                os.makedirs(os.path.dirname(sim.path(path)), exist_ok=True)
+                with open(sim.path(path), 'w') as f:
+                    f.write(text)
+
+
 def mdevctl(sim, *args):
     assert shutil.which('mdevctl'), 'mdevctl is not installed (make test installs it)'
     rc, out = run_peer(sim, 'mdevctl', *args)

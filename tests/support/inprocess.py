@@ -5,7 +5,18 @@ import importlib
 import io
 import json
 
-from ansible.module_utils.testing import patch_module_args
+try:
+    from ansible.module_utils.testing import patch_module_args
+except ImportError:  # ansible-core before 2.19 (the oldest of the support matrix is 2.16)
+    from unittest import mock
+
+    from ansible.module_utils import basic
+
+    @contextlib.contextmanager
+    def patch_module_args(args=None):
+        """What 2.19's does, with the ``_ANSIBLE_ARGS`` that older AnsibleModules read."""
+        with mock.patch.object(basic, '_ANSIBLE_ARGS', json.dumps({'ANSIBLE_MODULE_ARGS': args or {}}).encode()):
+            yield
 
 PREFIX = 'ansible_collections.vfio.passthrough.plugins.modules.'
 
