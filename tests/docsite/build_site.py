@@ -8,7 +8,7 @@
 
 The Markdown guides in docs/ stay the source: pandoc (Debian's package) reads each one as GitHub
 Markdown and writes reStructuredText, after its links are turned into the site's references (a
-guide to its page, docs/modules/ (ansible-doc's text) and roles/<role>/ to antsibull-docs' pages,
+guide to its page, docs/modules/ (built from ansible-doc's JSON) and roles/<role>/ to antsibull-docs' pages,
 any other file of the repository to GitHub) and `vfio.passthrough.<name>` in code to the plugin's page.
 The .rst files are committed, as antsibull-docs and a collection's installed docs/ expect them.
 The Sphinx project is what `antsibull-docs sphinx-init --use-current` generates, with its
