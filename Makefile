@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 SYSTEM_PACKAGES := fuse3 driverctl mdevctl shellcheck
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 
-.PHONY: venv system-packages demo test unit functional functional-oldest units-ansible-test integration sanity-pythons reliability-tests sanity lint docs reliability bench test-kernel clean test-kernel-s390 test-kernel-reboot docs-site docs-site-test
+.PHONY: venv system-packages demo test unit functional functional-oldest functional-newest units-ansible-test integration sanity-pythons reliability-tests sanity lint docs reliability bench test-kernel clean test-kernel-s390 test-kernel-reboot docs-site docs-site-test
 
 venv: system-packages $(VENV)/.stamp
 
@@ -37,7 +37,7 @@ demo: venv
 	tests/simhost/simhost start $$root --scenario seed && \
 	VFIO_PASSTHROUGH_ROOT=$$root $(VENV)/bin/ansible-playbook docs/examples/demo.yml
 
-test: venv unit functional functional-oldest reliability-tests sanity sanity-pythons units-ansible-test integration \
+test: venv unit functional functional-oldest functional-newest reliability-tests sanity sanity-pythons units-ansible-test integration \
       lint docs-site-test
 
 unit: venv
@@ -53,6 +53,11 @@ reliability-tests: venv
 # again, in a venv kept outside the checkout (tests/ansible-test/oldest.sh).
 functional-oldest: venv
 	PYTHON=$(PYTHON) tests/ansible-test/oldest.sh functional
+
+# ... and on the newest ansible-core on PyPI (2.20 and later need Python 3.12+ on the controller: the newest
+# python3.1x found, pyenv's included; with none, the newest that this Python can run).
+functional-newest: venv
+	MATRIX_END=newest PYTHON=$(PYTHON) tests/ansible-test/oldest.sh functional
 
 # ansible-test as collection users run it, on a copy at ansible_collections/vfio/passthrough
 # (tests/ansible-test/): units, the integration targets (each on a simulated host), and sanity's compile

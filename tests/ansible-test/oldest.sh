@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The oldest ansible-core of the support matrix (2.16), next to the newest in .venv:
+# The oldest ansible-core of the support matrix (2.16), or with MATRIX_END=newest the newest, beside .venv:
 #   tests/ansible-test/oldest.sh venv             make the venv (VENV_OLDEST, default ~/.cache/vfio-passthrough/venv-oldest;
 #                                                 pip's cache makes a rebuild quick)
 #   tests/ansible-test/oldest.sh functional [PYTEST ARGS]  the functional suite (default: tests/functional)
@@ -9,19 +9,32 @@
 #   tests/ansible-test/oldest.sh sanity-pythons [--versions 3.6,3.7]  sanity compile and import with 2.16
 #                                                 on its target Pythons (3.6 to 3.12; 3.6 and 3.7 only it supports)
 # PYTHON (default python3) makes the venv: ansible-core 2.16 runs on controller Python 3.10 to 3.12.
+# MATRIX_END=newest does the same with the newest ansible-core on PyPI (2.20 and later need Python 3.12 or
+# later on the controller: PYTHON defaults to the newest python3.1x found, pyenv's included).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
+end=${MATRIX_END:-oldest}
 # Outside the checkout by default: a venv below it would go into ansible-galaxy collection build (galaxy.yml
 # build_ignore lists .venv only) and into make sanity's copy.
-venv=${VENV_OLDEST:-${XDG_CACHE_HOME:-$HOME/.cache}/vfio-passthrough/venv-oldest}
+venv=${VENV_OLDEST:-${XDG_CACHE_HOME:-$HOME/.cache}/vfio-passthrough/venv-$end}
 py=$venv/bin/python
-reqs=$here/oldest-requirements.txt
+reqs=$here/$end-requirements.txt
+if [ "$end" = newest ] && [ -z "${PYTHON_NEWEST:-}" ]; then
+    for cand in /root/.pyenv/versions/3.13*/bin/python3.13 /root/.pyenv/versions/3.12*/bin/python3.12 python3.14 \
+                python3.13 python3.12; do
+        # a pyenv shim is found but fails for a version not activated: the candidate must run
+        if "$cand" -c '' >/dev/null 2>&1; then PYTHON_NEWEST=$(command -v "$cand"); break; fi
+    done
+fi
+[ "$end" != newest ] || PYTHON=${PYTHON_NEWEST:-${PYTHON:-python3}}
 
 make_venv() {
     if [ ! -x "$py" ]; then
-        "${PYTHON:-python3}" -c 'import sys; sys.exit(not (3, 10) <= sys.version_info[:2] <= (3, 12))' || {
-            echo "ansible-core 2.16 needs Python 3.10 to 3.12 on the controller; set PYTHON" >&2; exit 2; }
+        if [ "$end" = oldest ]; then
+            "${PYTHON:-python3}" -c 'import sys; sys.exit(not (3, 10) <= sys.version_info[:2] <= (3, 12))' || {
+                echo "ansible-core 2.16 needs Python 3.10 to 3.12 on the controller; set PYTHON" >&2; exit 2; }
+        fi
         mkdir -p "$(dirname "$venv")"
         "${PYTHON:-python3}" -m venv "$venv"
     fi

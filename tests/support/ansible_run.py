@@ -65,8 +65,9 @@ def run_playbook(tasks, workdir, number, check=False, diff=False, extra_args=())
     path.write_text(yaml.safe_dump(play, sort_keys=False))
     cmd = [os.path.join(VENV_BIN, 'ansible-playbook'), str(path)]
     cmd += ['--check'] * check + ['--diff'] * diff + list(extra_args)
-    proc = subprocess.run(cmd, cwd=REPO, check=False, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                          universal_newlines=True, env=ansible_env())
+    # no stdin: ansible-core 2.21's workers fail to detach from a closed one (as pytest-xdist leaves it)
+    proc = subprocess.run(cmd, cwd=REPO, check=False, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, universal_newlines=True, env=ansible_env())
     results = json.loads(out.read_text()) if out.exists() else []
     return PlaybookResult(proc, results)
 
