@@ -64,6 +64,13 @@ actions:
   elements: str
   sample: ['free 0.0.2c01 at boot in /etc/udev/rules.d/41-vfio-passthrough-cio-ignore.rules',
            'write "free 0.0.2c01" to /proc/cio_ignore']
+subchannels:
+  description:
+    - Each device number with the subchannel that carries it after the task (null while it has none; in check mode
+      a device the run would free has none yet), as M(vfio.passthrough.ccw_info) resolves it.
+  returned: always
+  type: dict
+  sample: {0.0.2c01: 0.0.0315}
 freed_at_boot:
   description: The device numbers the collection's udev rule frees at boot after the task.
   returned: always

@@ -22,6 +22,7 @@ def test_free_from_cio_ignore(seed, module, playbook):
     assert check.changed == 1 and seed.writes() == []
     result = module('cio_ignore', devices=['0.0.2c01'])
     assert result['changed'] and result['devices'] == {'0.0.2c01': 'free'}
+    assert result['subchannels'] == {'0.0.2c01': '0.0.0315'}  # what the vfio_ccw role binds next
     assert seed.read('proc/cio_ignore').split() == ['0.0.2c00', '0.0.2c02-0.0.2cff']
     assert module('ccw_info', devices=['0.0.2c01'])['devices'][0]['subchannel'] == '0.0.0315'
     assert not module('cio_ignore', devices=['0.0.2c01'])['changed']

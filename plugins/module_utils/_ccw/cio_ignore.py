@@ -138,7 +138,9 @@ class CioIgnorePlan(Plan):
                         lambda: put(new_text), lambda: put(text), entry=False))
 
     def report(self, applied):
-        """The actions, each device as ``ignored`` or ``free`` after the change, and what is freed at boot."""
+        """The actions, each device as ``ignored`` or ``free`` after the change, its subchannel, and what is freed
+        at boot."""
         runtime = self.changes[-1]
         return {'actions': [a for c in self.changes for a in c.actions], 'devices': dict(runtime.after),
+                'subchannels': OrderedDict((b, subchannel_of(self.host, b)) for b in runtime.after),
                 'freed_at_boot': self.boot_after if self.boot_after is not None else _boot.persisted(self.host)[1]}
