@@ -1,7 +1,8 @@
 """Converging 256 vfio-ap devices from one task, against mdevctl define + start, on fresh hosts.
 
 Each device gets one adapter (its index) and domains 0-3, so no APQN is claimed twice: 256 creates
-and 1,280 attribute writes, 256 definitions. Timed:
+and 1,280 attribute writes, 256 definitions; the host's masks are persisted as ``ap_masks persistent=true``
+would (autostart devices need their queues reserved at boot). Timed:
 - the first ``ansible-playbook`` run (everything defined and started) and its no-change re-run;
 - ``mdevctl define --jsonfile`` + ``mdevctl start`` for the same 256 devices (512 processes);
 - the module's own process of the no-change re-run against a bare ``mdevctl list -d``
@@ -12,6 +13,12 @@ import json
 import os
 
 import harness
+
+try:
+    from ansible_collections.vfio.passthrough.plugins.module_utils._ap.rule import rule_text
+    from ansible_collections.vfio.passthrough.plugins.module_utils._core.host import AP_RULE
+except ImportError:  # run from a checkout without the venv link
+    raise SystemExit('run make venv first: the collection must be importable as ansible_collections.vfio.passthrough')
 
 COUNT = 256
 DOMAINS = [0, 1, 2, 3]
@@ -25,6 +32,16 @@ def uuid_of(index):
 def devices():
     """The task's device list."""
     return [{'uuid': uuid_of(i), 'matrix': {'adapters': [i], 'domains': DOMAINS}} for i in range(COUNT)]
+
+
+def reserve_at_boot(host):
+    """Persist the scale host's masks (every queue reserved for vfio_ap) as ``ap_masks persistent=true`` and
+    ``chzdev --type ap`` do: an autostart vfio-ap device whose queues the host kept at boot is refused."""
+    path = os.path.join(host.root, *AP_RULE)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, 'w') as f:
+        f.write(rule_text('0x' + '0' * 64, '0x' + '0' * 64))
+    return host
 
 
 def write_play(tmp):
@@ -68,7 +85,7 @@ def run(results, tmp, repeat=3):
     first, again, writes = [], [], {}
     try:
         for rnd in range(repeat + 1):
-            host.restart()
+            reserve_at_boot(host.restart())
             argv, env = playbook(host, play, tmp)
             elapsed = harness.wall(argv, env)
             writes['ours'] = host.writes()
@@ -84,7 +101,7 @@ def run(results, tmp, repeat=3):
         t = harness.compare(host, {'mdev': harness.module_cmd(payload), 'list': ['mdevctl', 'list', '-d']}, 7)
         jobs, theirs = mdevctl_jobs(tmp), []
         for rnd in range(repeat + 1):
-            host.restart()
+            reserve_at_boot(host.restart())
             elapsed = harness.compare(host, {'mdevctl': jobs}, repeat=1, warmup=0)['mdevctl'][0]
             writes['theirs'] = host.writes()
             if rnd:

@@ -43,6 +43,17 @@ def write_files(tmp, roots):
     return inventory, play
 
 
+def changed_tasks(output):
+    """``task: hosts`` for every task of a playbook run that reported a change."""
+    task, found = None, {}
+    for line in output.splitlines():
+        if line.startswith('TASK ['):
+            task = line[6:].split(']')[0]
+        elif line.startswith('changed: [') and task:
+            found.setdefault(task, []).append(line[10:].split(']')[0])
+    return ['%s: %s' % (t, ', '.join(h)) for t, h in found.items()]
+
+
 def run(results, tmp, repeat=2):
     """First run (default forks), no-change re-runs with default forks and with forks=1."""
     hosts = [harness.SimHost(os.path.join(tmp, 'fleet', 'h%02d' % i), scenario='seed') for i in range(HOSTS)]
@@ -56,8 +67,9 @@ def run(results, tmp, repeat=2):
         writes = [h.writes() for h in hosts]
         if len(set(writes)) != 1 or not writes[0]:
             raise SystemExit('the hosts did not all get the same writes: %s' % sorted(set(writes)))
-        if harness.changed_count(harness.run_output(argv, env)):
-            raise SystemExit('the fleet re-run reported changes')
+        output = harness.run_output(argv, env)
+        if harness.changed_count(output):
+            raise SystemExit('the fleet re-run reported changes: %s' % '; '.join(changed_tasks(output)))
         default = [harness.wall(argv, env) for _run in range(repeat)]
         serial = [harness.wall(argv + ['--forks', '1'], env)]
         if [h.writes() for h in hosts] != writes:

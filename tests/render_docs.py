@@ -96,6 +96,13 @@ def returns(specs):
     return '\n'.join(head + table(specs, ('returned', 'sample'), 'contains')) + '\n'
 
 
+def see_also(entry):
+    """One seealso entry: a module links to its page, anything else is named."""
+    if 'module' in entry:
+        return inline('M(%s)' % entry['module'])
+    return inline(entry.get('name') or entry.get('ref') or entry.get('link', ''))
+
+
 def module_page(name, data):
     """The page of one module."""
     doc = data['doc']
@@ -111,9 +118,7 @@ def module_page(name, data):
     if doc.get('notes'):
         parts += ['## Notes', '\n'.join('- %s' % inline(n) for n in doc['notes'])]
     if doc.get('seealso'):
-        parts += ['## See also', '\n'.join('- %s' % inline('M(%s)' % s['module'] if 'module' in s else
-                                                            s.get('name') or s.get('ref') or s.get('link', ''))
-                                           for s in doc['seealso'])]
+        parts += ['## See also', '\n'.join('- %s' % see_also(s) for s in doc['seealso'])]
     parts += ['## Examples', '```yaml\n%s\n```' % (data.get('examples') or '').strip('\n'),
               '## Return values', returns(data.get('return'))]
     return '\n\n'.join(p.strip('\n') for p in parts if p and p.strip()) + '\n'
