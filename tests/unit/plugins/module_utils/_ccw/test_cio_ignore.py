@@ -25,7 +25,7 @@ def test_free_then_nothing_to_do(seed):
     assert plan.changes[0].actions == ['write "free 0.0.2c01" to /proc/cio_ignore']
     plan.apply()
     assert plan.report(True) == {'actions': plan.changes[0].actions, 'devices': {'0.0.2c01': 'free'},
-                                 'freed_at_boot': []}
+                                 'subchannels': {'0.0.2c01': '0.0.0315'}, 'freed_at_boot': []}
     assert not plan_cio_ignore(Host(), ['0.0.2c01'], 'absent', persistent=False).changed
     assert not os.path.exists(seed.path(RULE))
 
