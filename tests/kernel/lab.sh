@@ -110,7 +110,9 @@ for d in proc sys; do mount --bind /\$d /host/\$d; done
 mount -o rbind /dev /host/dev
 # Writable space goes on /run, not /tmp: the checkout itself may live below /tmp.
 mount -t tmpfs t /host/run
-for d in etc/driverctl.d etc/mdevctl.d; do [ -d /host/\$d ] && mount -t tmpfs t /host/\$d; done
+# where the modules write on a real host (the boot-time start of auto mdevs goes to /usr/libexec and udev's rules.d
+# where Debian 12's mdevctl rule cannot start them); the rest of the shared root stays read-only
+for d in etc/driverctl.d etc/mdevctl.d etc/udev/rules.d usr/libexec; do [ -d /host/\$d ] && mount -t tmpfs t /host/\$d; done
 mkdir -p /host/run/lab/out /host/run/lab/tmp /host/run/lab/home
 mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144 out /host/run/lab/out || echo "LAB: out mount failed"
 chroot /host /bin/sh "$REPO/tests/kernel/guest-run.sh" "$REPO" /run/lab/out
