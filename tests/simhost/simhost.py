@@ -241,22 +241,23 @@ def cmd_reboot(args):
     return 0
 
 
-def cmd_events(args):
-    """Print the uevents the kernel sent."""
-    path = os.path.join(state_dir(os.path.abspath(args.root)), 'uevents.jsonl')
+def print_state(args, name):
+    """Print one of the simulated host's logs (nothing when it has none yet)."""
+    path = os.path.join(state_dir(os.path.abspath(args.root)), name)
     if os.path.exists(path):
         with open(path) as f:
             sys.stdout.write(f.read())
     return 0
+
+
+def cmd_events(args):
+    """Print the uevents the kernel sent."""
+    return print_state(args, 'uevents.jsonl')
 
 
 def cmd_log(args):
     """Print the write log."""
-    path = os.path.join(state_dir(os.path.abspath(args.root)), 'writes.jsonl')
-    if os.path.exists(path):
-        with open(path) as f:
-            sys.stdout.write(f.read())
-    return 0
+    return print_state(args, 'writes.jsonl')
 
 
 def cmd_scenarios(args):

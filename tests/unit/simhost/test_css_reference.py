@@ -15,6 +15,7 @@ import yaml
 SIMHOST = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), 'simhost')
 sys.path.insert(0, SIMHOST)
 import simkernel  # noqa: E402  (after the path set-up)
+from support.kernelio import write  # noqa: E402
 
 CIO = '/proc/cio_ignore'
 SCH = '/sys/devices/css0/0.0.0313'
@@ -28,15 +29,6 @@ def k():
         kernel = simkernel.load(yaml.safe_load(f))
     write(kernel, CIO, 'add all\n')
     return kernel
-
-
-def write(kernel, path, data):
-    """0 or the errno of one write."""
-    try:
-        kernel.write(path, kernel.tree.get(path), data)
-        return 0
-    except OSError as exc:
-        return exc.errno
 
 
 def read(kernel, path):

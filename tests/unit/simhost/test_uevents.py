@@ -18,6 +18,7 @@ SIMHOST = os.path.join(os.path.dirname(os.path.dirname(HERE)), 'simhost')
 sys.path.insert(0, SIMHOST)
 import simkernel  # noqa: E402  (after the path set-up)
 from simhost import renumber  # noqa: E402
+from support.kernelio import write  # noqa: E402
 
 UUID = '7e270a12-6a3b-4b6f-9d5e-1f2a3b4c4a51'
 
@@ -27,15 +28,6 @@ def load(name, **changes):
         scenario = yaml.safe_load(f)
     scenario.update(changes)
     return simkernel.load(scenario)
-
-
-def write(kernel, path, data):
-    """One write; the errno or 0."""
-    try:
-        kernel.write(path, kernel.tree.get(path), data)
-        return 0
-    except OSError as exc:
-        return exc.errno
 
 
 def short(events, skip=('ACTION', 'DEVPATH', 'SUBSYSTEM', 'SEQNUM')):
