@@ -9,7 +9,8 @@ from support.paths import REPO, VENV_BIN
 
 def test_demo_playbook(seed):
     proc = subprocess.run([os.path.join(VENV_BIN, 'ansible-playbook'), 'docs/examples/demo.yml'], cwd=REPO,
-                          check=False, env=ansible_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          check=False, stdin=subprocess.DEVNULL, env=ansible_env(), stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT,
                           universal_newlines=True)
     assert proc.returncode == 0, proc.stdout
     assert 'the second run changed nothing' in proc.stdout

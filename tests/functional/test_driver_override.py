@@ -160,7 +160,8 @@ def test_driverctl_present_means_no_builtin_files(seed, module):
 def test_ad_hoc_command(seed):
     cmd = [os.path.join(VENV_BIN, 'ansible'), 'localhost', '-m', 'vfio.passthrough.driver_override',
            '-a', 'bus=css device=0.0.0313 driver=vfio_ccw']
-    proc = subprocess.run(cmd, cwd=REPO, check=False, env=ansible_env(), stdout=subprocess.PIPE, universal_newlines=True)
+    proc = subprocess.run(cmd, cwd=REPO, check=False, stdin=subprocess.DEVNULL, env=ansible_env(),
+                          stdout=subprocess.PIPE, universal_newlines=True)
     assert proc.returncode == 0 and 'CHANGED' in proc.stdout, proc.stdout
     assert seed.driver('css', '0.0.0313') == 'vfio_ccw'
 

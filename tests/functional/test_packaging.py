@@ -14,7 +14,7 @@ UNWANTED = ('.hypothesis', '.venv/', '__pycache__', '.pytest_cache', '.kernel-la
 
 
 def run(*cmd, **kwargs):
-    return subprocess.run(list(cmd), check=False, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    return subprocess.run(list(cmd), check=False, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                           universal_newlines=True, **kwargs)
 
 
