@@ -17,7 +17,6 @@ from .._sysfs.device import Bus
 MASK_BITS = 256  # ids 0-255: the width of apmask, aqmask and of every id the kernel accepts
 MAX_ID = MASK_BITS - 1
 ALL = frozenset(range(MASK_BITS))
-KINDS = ('adapter', 'domain', 'control_domain')  # what a vfio_ap matrix assigns, in assignment order
 _MASK = re.compile(r'^(?:0x)?([0-9a-fA-F]{1,64})$')
 
 

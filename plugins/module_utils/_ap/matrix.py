@@ -10,7 +10,8 @@ from .._core.errors import SysfsError
 from .._mdev import sysfs as _mdev
 from .._sysfs import attr as _attr
 from .._sysfs.attr import kstrtoul
-from .masks import KINDS
+
+KINDS = ('adapter', 'domain', 'control_domain')  # what a vfio_ap matrix assigns, in assignment order
 
 
 def empty_matrix():

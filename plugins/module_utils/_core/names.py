@@ -21,6 +21,7 @@ _CSS = re.compile(r'^(?:(?:0x)?([0-9a-f]{1,2})\.([0-3])\.)?(?:0x)?([0-9a-f]{1,4}
 _AP_QUEUE = re.compile(r'^([0-9a-f]{1,2})\.([0-9a-f]{1,4})$')
 _NUMBER = re.compile(r'^[0-9]+(?:\.[0-9]*)?$')
 _AP_CARD = re.compile(r'^card([0-9a-f]{1,2})$')
+_UUID = re.compile(r'[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z')
 
 
 def _text(field, value):
@@ -144,6 +145,8 @@ def bus_device(bus, value, field='device'):
 def uuid(value, field='uuid'):
     """A UUID in its lowercase hyphenated form."""
     text = _text(field, value)
+    if _UUID.match(text):  # already canonical, as every file mdevctl writes is: no parse needed
+        return text
     try:
         parsed = _uuid.UUID(text)
     except ValueError:

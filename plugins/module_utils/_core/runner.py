@@ -10,7 +10,6 @@ import sys
 
 from .errors import VfioError
 from .host import Host
-from .lock import HostLocks
 from .tools import ModuleTools
 
 MIN_PYTHON = (3, 6)
@@ -37,6 +36,7 @@ def run_plan(module, plan_fn):
     one after the other.
     """
     check_python(module)
+    from .lock import HostLocks  # here: the info modules, which take no lock, never load it
     try:
         host = host_of(module)
         timeout = module.params.get('lock_timeout') or 300

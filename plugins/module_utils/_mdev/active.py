@@ -4,8 +4,7 @@
 """What a running mdev runs with: its attributes as a callout script reads them, or as the kernel
 shows a vfio_ap matrix. Shared by the listing and the planner."""
 
-from .._ap.masks import KINDS
-from .._ap.matrix import is_ap, read_matrix
+from .._ap.matrix import KINDS, is_ap, read_matrix
 from .._core.errors import ConfigError, InvalidArgument
 from .config import Definition, normalize_attrs
 

@@ -22,6 +22,9 @@ from .._core.names import printable
 SCRIPTS_DIR = 'scripts.d'
 AUTOSTART = ('auto', 'manual')
 MAX_DEPTH = 128  # levels of JSON arrays and objects read (serde_json, mdevctl's reader, stops near there too)
+# one decoder for every file (json.loads with options builds a new one per call); its objects are plain
+# dicts, which keep the file's key order
+_DECODER = json.JSONDecoder()
 
 
 def _check_tree(obj, where):
@@ -45,6 +48,15 @@ def _check_tree(obj, where):
             if isinstance(value, dict):
                 pending.extend((key, depth) for key in value)
             pending.extend((item, depth + 1) for item in (value.values() if isinstance(value, dict) else value))
+
+
+def _may_be_odd(text):
+    """False when ``text`` (strict UTF-8, as read) can hold neither a lone surrogate nor deep nesting.
+
+    A surrogate can only come from a ``\\u`` escape, and every level needs a bracket: a file
+    without escapes and with few brackets, as every file mdevctl writes, need not be walked.
+    """
+    return '\\u' in text or text.count('[') + text.count('{') > MAX_DEPTH
 
 
 def _too_deep(where):
@@ -88,7 +100,7 @@ def normalize_attrs(attrs, field='attrs', strict=False):
 
 def attrs_json(attrs):
     """``[(name, value)]`` as mdevctl's list of one-key mappings."""
-    return [OrderedDict([(k, v)]) for k, v in attrs]
+    return [{k: v} for k, v in attrs]
 
 
 class Definition(object):
@@ -131,12 +143,13 @@ class Definition(object):
     def from_text(cls, uuid, parent, text, where):
         """Parse a file; ConfigError names the file when it is not what mdevctl writes."""
         try:
-            obj = json.loads(text, object_pairs_hook=OrderedDict)
+            obj = _DECODER.decode(text)
         except ValueError as exc:
             raise ConfigError('%s is not valid JSON: %s' % (where, exc), path=where)
         except RecursionError:  # the parser is recursive: '[' * 100000 exhausts the stack
             raise ConfigError(_too_deep(where), path=where)
-        _check_tree(obj, where)
+        if _may_be_odd(text):
+            _check_tree(obj, where)
         if not isinstance(obj, dict) or not isinstance(obj.get('mdev_type'), str):
             raise ConfigError('%s has no "mdev_type" string' % where, path=where)
         start = obj.get('start', 'manual')

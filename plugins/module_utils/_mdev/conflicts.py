@@ -11,8 +11,8 @@ the number of APQNs the devices claim. ``read_system`` builds the System from a 
 
 from collections import Counter, OrderedDict
 
-from .._ap.masks import KINDS, APBus, apqn_list
-from .._ap.matrix import is_ap, read_matrix, wanted_matrix
+from .._ap.masks import APBus, apqn_list
+from .._ap.matrix import KINDS, is_ap, read_matrix, wanted_matrix
 from .._ap.rule import boot_masks
 from .._core.names import queue_name
 from .._sysfs.readpass import ReadPass

@@ -3,14 +3,15 @@
 Kept apart from the planner so that an info module loads only what it reads with.
 """
 
+import os
 from collections import OrderedDict
 
 from .._core import names as _names
 from .._core.errors import VfioError
+from .._core.host import CALLOUT_DIRS
 from .._sysfs.readpass import ReadPass
 from . import sysfs as _mdev
 from .active import running_attrs
-from .callouts import Callouts
 from .config import ConfigStore, attrs_json
 
 
@@ -36,7 +37,7 @@ def listing(host, uuid=None, parent=None, mdev_type=None, callouts=None):
     mdev_type = _names.safe_name(mdev_type, 'type') if mdev_type is not None else None
     store = ConfigStore(host)
     defined = store.definitions()
-    callouts = Callouts(host) if callouts is None else callouts
+    callouts = _callouts_of(host) if callouts is None else callouts
     devices = []
     with ReadPass() as dirs:
         active = _mdev.running(host, dirs)
@@ -48,10 +49,9 @@ def listing(host, uuid=None, parent=None, mdev_type=None, callouts=None):
             t = act[1] if act else d.mdev_type
             if (uuid and u != uuid) or (parent and p != parent) or (mdev_type and t != mdev_type):
                 continue
-            entry = OrderedDict([
-                ('uuid', u), ('parent', p), ('mdev_type', t), ('start', d.start if d else None),
-                ('attrs', attrs_json(d.attrs) if d else []), ('defined', d is not None), ('active', act is not None),
-            ])
+            # plain dicts (ordered since Python 3.6): every container of a result costs exit_json time
+            entry = {'uuid': u, 'parent': p, 'mdev_type': t, 'start': d.start if d else None,
+                     'attrs': attrs_json(d.attrs) if d else [], 'defined': d is not None, 'active': act is not None}
             if act:
                 try:
                     attrs, source = running_attrs(host, callouts, u, p, t, dirs)
@@ -62,15 +62,39 @@ def listing(host, uuid=None, parent=None, mdev_type=None, callouts=None):
             entry['_definition_type'] = d.mdev_type if d else None
             entry['_file'] = (p, u) in store.names
             devices.append(entry)
+        types = _types(host, parent, mdev_type, dirs)
+    return devices, types, store.problems
+
+
+def _callouts_of(host):
+    """The host's callout scripts, or None where there are none (most hosts): then the scripts'
+    directories are looked at once, not once per running device, and their runner is never loaded."""
+    if not any(_has_entries(host.path(*parts)) for parts in CALLOUT_DIRS):
+        return None
+    from .callouts import Callouts  # here, not at the top: most hosts have no scripts and never load it
+    callouts = Callouts(host)
+    return callouts if callouts.present else None
+
+
+def _has_entries(directory):
+    """True if ``directory`` lists anything."""
+    try:
+        return bool(os.listdir(directory))
+    except OSError:
+        return False
+
+
+def _types(host, parent, mdev_type, dirs):
+    """``{parent: {type: info}}`` as ``mdevctl types`` shows them, with the listing's filters."""
     types = OrderedDict()
     for name in _mdev.parent_names(host):
         if parent and name != parent:
             continue
-        offered = OrderedDict((t.id, t.info()) for t in _mdev.Parent(host, name).types()
+        offered = OrderedDict((t.id, t.info(dirs)) for t in _mdev.Parent(host, name).types()
                               if not mdev_type or t.id == mdev_type)
         if offered:
             types[name] = offered
-    return devices, types, store.problems
+    return types
 
 
 def list_lines(devices):
@@ -103,5 +127,7 @@ def summary_line(entry):
 
 
 def public(entry):
-    """An entry without the keys only the summary lines need."""
-    return OrderedDict((k, v) for k, v in entry.items() if not k.startswith('_'))
+    """The entry without the keys only the summary lines need, removed in place: make the lines first."""
+    entry.pop('_definition_type', None)
+    entry.pop('_file', None)
+    return entry

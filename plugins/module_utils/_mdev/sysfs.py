@@ -4,7 +4,6 @@
 """The mdev core as sysfs shows it: parents in ``/sys/class/mdev_bus``, their
 ``mdev_supported_types``, and active devices in ``/sys/bus/mdev/devices``."""
 
-import difflib
 import os
 
 from .._core import names as _names
@@ -34,12 +33,17 @@ class MdevType(object):
         text = dirs.read(self.path(), 'available_instances') if dirs else _attr.read(self.path('available_instances'))
         return int(text) if text and text.isdigit() else None
 
-    def info(self):
-        """name, device_api, available_instances and description, as mdevctl types shows them."""
-        with ReadPass() as dirs:
-            here = self.path()
-            return {'name': dirs.read(here, 'name'), 'device_api': dirs.read(here, 'device_api'),
-                    'available_instances': self.available(dirs), 'description': dirs.read(here, 'description')}
+    def info(self, dirs=None):
+        """name, device_api, available_instances and description, as mdevctl types shows them.
+
+        With ``dirs`` (a ReadPass) the type's directory is read in that pass (a listing's one pass).
+        """
+        if dirs is None:
+            with ReadPass() as own:
+                return self.info(own)
+        here = self.path()
+        return {'name': dirs.read(here, 'name'), 'device_api': dirs.read(here, 'device_api'),
+                'available_instances': self.available(dirs), 'description': dirs.read(here, 'description')}
 
 
 class Parent(object):
@@ -124,6 +128,7 @@ def suggest_parent(host, name):
     for candidate in names:
         if candidate.lower() == name.lower():
             return candidate
+    import difflib  # here: only a failing task asks for a suggestion
     close = difflib.get_close_matches(name, names, n=1)
     return close[0] if close else None
 

@@ -7,6 +7,7 @@ import errno as E
 import os
 
 from .._core.errors import SysfsError, errno_name
+from .._core.fileio import read_fd
 
 # What an errno means for a given attribute; the key ``None`` holds the fallback.
 _HINTS = {
@@ -52,8 +53,11 @@ def read(path, default=None, dir_fd=None, shown=None):
     With ``dir_fd``, ``path`` is relative to that open directory and ``shown`` names it in errors.
     """
     try:
-        with os.fdopen(os.open(path, os.O_RDONLY, dir_fd=dir_fd), 'rb') as f:
-            data = f.read()
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC, dir_fd=dir_fd)
+        try:
+            data = read_fd(fd)
+        finally:
+            os.close(fd)
     except (IOError, OSError) as exc:
         if exc.errno in (E.ENOENT, E.ENOTDIR):
             return default
