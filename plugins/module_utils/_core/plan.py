@@ -113,9 +113,11 @@ def undo_all(done, exc):
             undone.append(prev.key)
         except VfioError as undo_exc:
             failed.append('%s (%s)' % (prev.key, undo_exc.msg))
+    # a run of several plans undoes the earlier plans' changes after the failing plan undid its own:
+    # the lists grow, in the order things were undone
     if undone:
         exc.add_note('undone: %s' % ', '.join(undone))
-        exc.extra['undone'] = undone
+        exc.extra['undone'] = exc.extra.get('undone', []) + undone
     if failed:
         exc.add_note('could not undo: %s' % ', '.join(failed))
-        exc.extra['undo_failed'] = failed
+        exc.extra['undo_failed'] = exc.extra.get('undo_failed', []) + failed

@@ -7,9 +7,11 @@ Takes the AnsibleModule duck-typed, so this file imports nothing of Ansible.
 """
 
 import sys
+from collections import OrderedDict
 
 from .errors import VfioError
 from .host import Host
+from .plan import undo_all
 from .tools import ModuleTools
 
 MIN_PYTHON = (3, 6)
@@ -35,25 +37,76 @@ def run_plan(module, plan_fn):
     and those the planning asks for through ``locks.need``), so two runs see and change the host
     one after the other.
     """
+    run_steps(module, lambda: ([(None, lambda host, locks, reports, predicting: plan_fn(host, locks))],
+                               lambda host, reports: reports[None]))
+
+
+def run_steps(module, prepare):
+    """Plan and apply steps one after the other in one run; report what their ``finish`` makes of it.
+
+    ``prepare()`` returns ``(steps, finish)`` (an error there is the task's, like any other).
+    ``steps`` are ``(name, step)``; ``step(host, locks, reports, predicting)`` returns the Plan of
+    that step, planned after the steps before it were applied (their reports, by name, in
+    ``reports``). In check mode nothing is applied, so once a step would change the host the
+    later ones are only ``predicting``: a step that needs the earlier changes done returns None
+    and its report is None. A step that fails, in planning or applying, has the earlier steps'
+    changes undone too (newest first), so an error leaves the host as the run found it. The
+    result is ``finish(host, reports)`` with ``changed`` and, in diff mode, every step's diff.
+    """
     check_python(module)
     from .lock import HostLocks  # here: the info modules, which take no lock, never load it
     try:
+        steps, finish = prepare()
         host = host_of(module)
         timeout = module.params.get('lock_timeout') or 300
         with HostLocks(host, enabled=not module.check_mode, timeout=timeout, waiting=module.warn) as locks:
-            plan = plan_fn(host, locks)
-            applied = plan.changed and not module.check_mode
-            if applied:
-                plan.apply()
-        for warning in plan.warnings:
+            run = _StepRun(module.check_mode)
+            for name, step in steps:
+                run.step(name, lambda predicting, step=step: step(host, locks, run.reports, predicting))
+        for warning in run.warnings:
             module.warn(warning)
-        result = plan.report(applied)
-        result['changed'] = plan.changed
-        if plan.changed and getattr(module, '_diff', False):
-            result['diff'] = plan.diff()
+        result = finish(host, run.reports)
+        result['changed'] = run.changed
+        if run.changed and getattr(module, '_diff', False):
+            result['diff'] = run.diff
     except VfioError as exc:
         module.fail_json(**exc.result())
     module.exit_json(**result)
+
+
+class _StepRun(object):
+    """The state of one run of steps: reports, what was applied (to undo), warnings, diff."""
+
+    def __init__(self, check_mode):
+        self.check_mode = check_mode
+        self.reports = OrderedDict()
+        self.done = []  # the applied changes of the steps so far, in order
+        self.changed = False
+        self.warnings = []
+        self.diff = []
+
+    def step(self, name, plan_fn):
+        """Plan one step (``plan_fn(predicting)``), apply it unless in check mode, keep its report."""
+        try:
+            plan = plan_fn(self.check_mode and self.changed)
+            if plan is None:
+                self.reports[name] = None
+                return
+            applied = plan.changed and not self.check_mode
+            if applied:
+                plan.apply()
+        except VfioError as exc:
+            undo_all(self.done, exc)
+            raise
+        if applied:
+            self.done.extend(plan.pending)
+        self.warnings.extend(plan.warnings)
+        report = plan.report(applied)
+        report['changed'] = plan.changed
+        self.reports[name] = report
+        if plan.changed:
+            self.changed = True
+            self.diff.extend(plan.diff())
 
 
 def run_info(module, collect):

@@ -7,7 +7,7 @@ import pytest
 from ansible_collections.vfio.passthrough.plugins.module_utils._core.errors import InvalidArgument
 from ansible_collections.vfio.passthrough.plugins.module_utils._core.host import AP_LOCK
 from ansible_collections.vfio.passthrough.plugins.module_utils._core.plan import Change, Plan
-from ansible_collections.vfio.passthrough.plugins.module_utils._core.runner import run_info, run_plan
+from ansible_collections.vfio.passthrough.plugins.module_utils._core.runner import run_info, run_plan, run_steps
 
 
 class Done(Exception):
@@ -108,3 +108,56 @@ def test_an_old_python_fails_with_a_clear_message(monkeypatch):
     with pytest.raises(Done):
         run_info(module, lambda host: {})
     assert module.result['failed'] and 'needs Python %d.0 or later' % (sys.version_info[0] + 1) in module.result['msg']
+
+
+def step_of(name, log, fail_apply=False, fail_plan=False, needs_earlier=False):
+    """A step whose one change appends to ``log`` when applied and when undone."""
+    def step(host, locks, reports, predicting):
+        log.append('plan %s (after %s%s)' % (name, ','.join(str(k) for k in reports), ', predicting' if predicting else ''))
+        if fail_plan:
+            raise InvalidArgument('%s refused' % name)
+        if needs_earlier and predicting:
+            return None
+
+        def apply():
+            if fail_apply:
+                raise InvalidArgument('%s failed' % name)
+            log.append('apply ' + name)
+        plan = Plan()
+        plan.add(Change(name, {'v': 0}, {'v': 1}, ['set ' + name], apply, lambda: log.append('undo ' + name)))
+        return plan
+    return name, step
+
+
+def run_step_list(tmp_path, monkeypatch, steps, check_mode=False):
+    monkeypatch.setenv('VFIO_PASSTHROUGH_ROOT', str(tmp_path))
+    module = FakeModule(check_mode=check_mode, diff=True)
+    with pytest.raises(Done):
+        run_steps(module, lambda: (steps, lambda host, reports: {'steps': dict(reports)}))
+    return module.result
+
+
+def test_steps_are_planned_each_after_the_one_before_is_applied(tmp_path, monkeypatch):
+    log = []
+    result = run_step_list(tmp_path, monkeypatch, [step_of('a', log), step_of('b', log)])
+    assert log == ['plan a (after )', 'apply a', 'plan b (after a)', 'apply b']
+    assert result['changed'] is True and [d['before_header'] for d in result['diff']] == ['a', 'b']
+    assert result['steps']['a']['changed'] and result['steps']['b']['devices'][0]['actions'] == ['set b']
+
+
+@pytest.mark.parametrize('failing', ['fail_apply', 'fail_plan'])
+def test_a_failing_step_undoes_the_steps_before_it_newest_first(tmp_path, monkeypatch, failing):
+    log = []
+    result = run_step_list(tmp_path, monkeypatch,
+                           [step_of('a', log), step_of('b', log), step_of('c', log, **{failing: True})])
+    assert result['failed'] and result['msg'].startswith('c ')
+    assert log[-2:] == ['undo b', 'undo a'] and result['undone'] == ['b', 'a']
+    assert 'undone: b, a' in result['msg']
+
+
+def test_check_mode_applies_nothing_and_later_steps_only_predict(tmp_path, monkeypatch):
+    log = []
+    result = run_step_list(tmp_path, monkeypatch, [step_of('a', log), step_of('b', log, needs_earlier=True),
+                                                   step_of('c', log)], check_mode=True)
+    assert log == ['plan a (after )', 'plan b (after a, predicting)', 'plan c (after a,b, predicting)']
+    assert result['changed'] is True and result['steps']['b'] is None and result['steps']['c']['changed']
