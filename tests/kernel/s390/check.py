@@ -658,6 +658,10 @@ def check_reboot(c):
         c.ok('driver_override-again', changed=False)
     with c.part('mdev %s on %s again: changed=false' % (u3, new)):
         c.ok('mdev-again', changed=False)
+    with c.part('ccw_passthrough 0.0.0313 (the vfio_ccw role\'s module) again: changed=false, %s, %s' % (new, u3)):
+        s = c.ok('ccw_passthrough-again', changed=False)
+        got = (c.res(s).get('devices') or [{}])[0]
+        c.expect((got.get('subchannel'), got.get('uuid')) == (new, u3), 'ccw_passthrough reports %r' % got)
     cpu_finding(c, d.get('cpu'))
     with c.part('no BUG/WARNING/Oops in dmesg'):
         out = c.step('dmesg').get('output') or ''

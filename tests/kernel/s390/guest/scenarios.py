@@ -289,6 +289,8 @@ def reboot():
           {'bus': 'css', 'device': sch, 'driver': 'vfio_ccw', 'persistent': True})
     s.run('mdev-again', 'mdev', {'parent': sch, 'type': 'vfio_ccw-io', 'uuid': U3, 'autostart': 'auto',
                                  'state': 'started'})
+    # the vfio_ccw role's one module, from the device number alone: it must find the subchannel itself
+    s.run('ccw_passthrough-again', 'ccw_passthrough', {'devices': [{'device': '0.0.0313', 'uuid': U3}]})
     s.note('dmesg', **command(['dmesg']))
     s.data.update(cpu=cpu_record())
     s.emit()
