@@ -46,6 +46,19 @@ CALLOUT_DIRS = (('usr', 'lib', 'mdevctl', 'scripts.d', 'callouts'), ('etc', 'mde
 NOTIFIER_DIRS = (('usr', 'lib', 'mdevctl', 'scripts.d', 'notifiers'), ('etc', 'mdevctl.d', 'scripts.d', 'notifiers'))
 AP_RULE = ('etc', 'udev', 'rules.d', '41-ap.rules')  # the file chzdev --type ap writes
 CMDLINE = ('proc', 'cmdline')
+# vfio-pci at boot (_boot/): the CPU, early binding, the kernel command line and the initramfs
+CPUINFO = ('proc', 'cpuinfo')
+MODPROBE_CONF = ('etc', 'modprobe.d', 'vfio-passthrough.conf')  # vfio-pci's ids, softdeps, blacklist
+KERNEL_CMDLINE = ('etc', 'kernel', 'cmdline')  # kernel-install's command line for kernels installed later
+BLS_ENTRY_DIRS = (('boot', 'loader', 'entries'), ('efi', 'loader', 'entries'), ('boot', 'efi', 'loader', 'entries'))
+GRUB_DEFAULT = ('etc', 'default', 'grub')
+GRUB_DEFAULT_DIR = ('etc', 'default', 'grub.d')  # read by grub-mkconfig after GRUB_DEFAULT
+GRUB2_CFG = ('boot', 'grub2', 'grub.cfg')  # grub2-mkconfig's output (Fedora, RHEL, SUSE)
+GRUB_CFG = ('boot', 'grub', 'grub.cfg')  # grub-mkconfig's output (Debian, Ubuntu, Arch)
+EFI_DIR = ('boot', 'efi', 'EFI')  # EFI/<distribution>/grub.cfg where /boot/grub2/grub.cfg is missing
+INITRAMFS_TOOLS_MODULES = ('etc', 'initramfs-tools', 'modules')
+DRACUT_CONF = ('etc', 'dracut.conf.d', 'vfio-passthrough.conf')
+SRIOV_RULE = ('etc', 'udev', 'rules.d', '70-vfio-passthrough-sriov.rules')  # the VFs each PF gets at boot
 
 
 class Host(object):
