@@ -18,6 +18,7 @@ against uncached bytecode); the floor of each info module and of a command task;
 large result; the cost of one stat(2) on the simulated /sys against the machine's real /sys.
 """
 
+import datetime
 import json
 import os
 import time
@@ -181,8 +182,33 @@ def overrides(results, tmp, repeat):
                    1.0, row['vs_task'])
 
 
+LAB_FIGURES = os.path.join(harness.REPO, '.kernel-lab', 'realsys.json')  # tests/kernel/realsys.py, in the x86 lab
+
+
+def real_sysfs(results):
+    """The same comparisons on the x86 lab guest's real /sys, from the last ``make test-kernel`` (if there was one
+    in this checkout): module process, the peer as a task and bare, alternating in one run under TCG."""
+    if not os.path.exists(LAB_FIGURES):
+        return
+    with open(LAB_FIGURES) as f:
+        lab = json.load(f)
+    when = datetime.datetime.fromtimestamp(os.path.getmtime(LAB_FIGURES), datetime.timezone.utc)
+    host = 'real sysfs'
+    note = 'the x86 lab guest (kernel %s, QEMU TCG, %d runs each), %s' % (
+        lab['kernel'], lab['repeat'], when.strftime('%Y-%m-%d %H:%M UTC'))
+    t = lab['mdev_info']
+    results.side('1r. list %d mtty mdevs (half running, half defined)' % lab['mdevs'], host,
+                 ('mdev_info process', t['ours']), ('shell task: mdevctl list && mdevctl list -d', t['task']),
+                 ('mdevctl list && mdevctl list -d', t['bare']), floor=t['floor']['median'], note=note)
+    t = lab['driver_override_info']
+    results.side('3r. list the override of the guest\'s spare PCI device', host,
+                 ('driver_override_info process', t['ours']), ('command task: driverctl list-overrides', t['task']),
+                 ('driverctl list-overrides', t['bare']), floor=t['floor']['median'], note=note)
+
+
 def run(results, tmp, repeat=7):
-    """The floors and the three comparisons."""
+    """The floors, the three comparisons, and the lab's figures on a real sysfs."""
     floor(results, tmp, repeat)
     listing(results, tmp, repeat)
     overrides(results, tmp, repeat)
+    real_sysfs(results)

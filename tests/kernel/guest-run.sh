@@ -1,6 +1,7 @@
 #!/bin/sh
 # Runs inside the guest, chrooted into the host's root (read-only, with tmpfs on /run,
-# /etc/driverctl.d and /etc/mdevctl.d): the conformance probe, then the scenario playbook.
+# /etc/driverctl.d and /etc/mdevctl.d): the conformance probe, the scenario playbook, then the listings
+# timed on the real sysfs (realsys.py; make bench reports them).
 REPO=$1
 OUT=$2
 cd "$REPO" || exit 1
@@ -13,4 +14,6 @@ mkdir -p "$HOME"
 echo $? > "$OUT/conformance.rc"
 .venv/bin/ansible-playbook tests/kernel/scenarios.yml > "$OUT/playbook.log" 2>&1
 echo $? > "$OUT/playbook.rc"
+.venv/bin/python tests/kernel/realsys.py "$OUT/realsys.json" > "$OUT/realsys.log" 2>&1
+echo $? > "$OUT/realsys.rc"
 sync

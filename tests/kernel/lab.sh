@@ -126,7 +126,7 @@ say "initramfs built (${#LOAD[@]} modules + mtty)"
 OUT=$WORK/out; rm -rf "$OUT"; mkdir -p "$OUT"
 read -r -a EXTRA <<< "${LAB_QEMU_ARGS:-}"
 export GUEST_DIR=$WORK GUEST_FIRST=${LAB_FIRST_OUTPUT:-120} GUEST_STALL=${LAB_STALL:-300} GUEST_LIMIT=${LAB_TIMEOUT:-1800}  # read by guest_boot and guest_run
-GUEST_PROGRESS+=("$OUT/conformance.log" "$OUT/playbook.log")  # read by guest_run
+GUEST_PROGRESS+=("$OUT/conformance.log" "$OUT/playbook.log" "$OUT/realsys.log")  # read by guest_run
 rm -f "$WORK"/console*.log
 qrc=0
 guest_boot qemu-system-x86_64 -accel tcg,thread=multi -cpu max -smp 2 -m 2048 \
@@ -150,6 +150,10 @@ echo "--- scenario playbook in the guest (real kernel)"
 grep -a -E '^(TASK|ok|changed|fatal|failed|PLAY RECAP|localhost)' "$OUT/playbook.log" | tail -60 || true
 [ "$(cat "$OUT/playbook.rc" 2>/dev/null)" = 0 ] || { echo "lab: scenario playbook failed"; fail=1; }
 [ "$(cat "$OUT/conformance.rc" 2>/dev/null)" = 0 ] || { cat "$OUT/conformance.log"; echo "lab: conformance probe failed in the guest"; fail=1; }
+echo "--- the listings timed on the guest's real sysfs (make bench reports them from $LAB/realsys.json)"
+cat "$OUT/realsys.log" 2>/dev/null || true
+if [ "$(cat "$OUT/realsys.rc" 2>/dev/null)" = 0 ]; then cp "$OUT/realsys.json" "$LAB/realsys.json"
+else echo "lab: the real-sysfs timings failed in the guest"; fail=1; fi
 
 echo "--- the simulated host against the kernel"
 SIM=$WORK/simroot
