@@ -34,8 +34,22 @@ options:
         C(pci), C(0.0.0313) (a subchannel) on C(css), C(05.0004) (a queue) on C(ap).
       - The form C(<bus>/<device>), such as C(pci/0000:01:00.0), is accepted as driverctl accepts it; its bus
         wins over I(bus).
-      - Exactly one of I(device) and I(devices) is required.
+      - Exactly one of I(device), I(devices) and I(ids) is required.
     type: str
+  ids:
+    description:
+      - PCI devices selected by id, as vfio-pci's C(ids=) parameter selects them. Every PCI device that one of the
+        ids matches is taken, in address order, with the task's options.
+      - An id is C(vendor:device[:subvendor[:subdevice[:class:class_mask]]]) in hex without C(0x), as the kernel
+        reads it; fields left out on the right match any device. The first four fields have 1 to 4 digits
+        (C(ffffffff) matches any); C(class) and C(class_mask) have up to 6 and come together (the kernel ignores a
+        class without a mask, so that is refused). For example C(10de:1eb8), C(8086:1010:8086:1011), or
+        C(ffffffff:ffffffff:ffffffff:ffffffff:040300:ffffff) for every HD audio function.
+      - Quote ids in YAML; unquoted, YAML 1.1 reads an id of digits only, such as C(1234:56), as a number.
+      - An id that matches no device fails the task before anything is written.
+      - Only with I(bus=pci). With I(iommu_group), each device found stands for its whole IOMMU group.
+    type: list
+    elements: str
   driver:
     description:
       - The driver the device should bind to, for example C(vfio-pci) or C(vfio_ccw).
@@ -86,10 +100,37 @@ options:
       - Seconds to wait for the driver to bind after probing (on a real host, woken by the bind uevent).
     type: int
     default: 10
+  iommu_group:
+    description:
+      - Take the device's whole IOMMU group (PCI only). The device stands for every endpoint of its group, the
+        devices of C(/sys/bus/pci/devices/<device>/iommu_group/devices/) except bridges (PCI classes C(0x0604xx),
+        root ports included, C(0x0607xx) and C(0x0609xx), which VFIO leaves out of a group and vfio-pci does not
+        take); each is bound (or given back, with I(state=absent)) as the device is asked. Naming a bridge takes
+        the devices behind it.
+      - The group's devices are planned one after the other; if one of them fails, every device changed before it
+        is put back, so the group is changed whole or not at all.
+      - A device of the group that the task also names itself must be asked for with the same options.
+      - A device without an IOMMU group (the IOMMU is off) fails the task.
+    type: bool
+    default: false
+  allow_split_group:
+    description:
+      - VFIO can use an IOMMU group only when each of its endpoints is bound to vfio-pci (or a variant driver
+        such as C(mlx5_vfio_pci)), to C(pci-stub) or to no driver. On the C(pci) bus a task is therefore refused,
+        before anything is written, when after it an IOMMU group it changes would have an endpoint on a vfio driver
+        and another on a host driver (any other driver; a device given back to its default driver with
+        I(state=absent) counts as on a host driver). This holds whatever I(driver) was asked for, with
+        I(state=absent) too, and check mode predicts the same refusal. The error names the group, the devices
+        asked for and each other endpoint with its driver.
+      - Bind the whole group with I(iommu_group) (or list each of its devices) instead, or set this option to
+        C(true) to split the group knowingly; the task then warns, naming the group and the drivers.
+      - Devices of other buses are not checked.
+    type: bool
+    default: false
   devices:
     description:
       - Several devices in one task. Each entry takes the options above; what an entry leaves out is taken from
-        the task's I(bus), I(driver), I(state), I(persistent) and I(probe).
+        the task's I(bus), I(driver), I(state), I(persistent), I(probe), I(force) and I(iommu_group).
     type: list
     elements: dict
     suboptions:
@@ -116,6 +157,9 @@ options:
       force:
         description: Take the device from its users; defaults to the task's I(force).
         type: bool
+      iommu_group:
+        description: Take the device's whole IOMMU group; defaults to the task's I(iommu_group).
+        type: bool
 extends_documentation_fragment:
   - vfio.passthrough.attributes
   - vfio.passthrough.host
@@ -124,8 +168,10 @@ notes:
   - "driverctl command -> this module, and where the result differs:"
   - "C(driverctl [-b B] set-override D DRV) -> C([bus=B] device=D driver=DRV). Differs: a device already bound
     to DRV with the override set is not unbound and probed again; a device the host or a guest uses is refused
-    unless I(force)."
+    unless I(force); a PCI device whose IOMMU group would be left split between vfio and host drivers is refused
+    unless I(allow_split_group)."
   - "C(driverctl unset-override D) -> C(device=D state=absent). Same, with the checks above."
+  - "C(vfio-pci.ids=V:D) on the kernel command line -> C(ids=['V:D'] driver=vfio-pci), now rather than at boot."
   - "C(driverctl --nosave ...) -> C(persistent=false). Same."
   - "C(driverctl --noprobe ...) -> C(probe=false). Same: unbound first, not probed; differs only where the device
     is already bound to the override's driver (left bound)."
@@ -153,6 +199,24 @@ EXAMPLES = r'''
     devices:
       - device: '0000:01:00.0'
       - device: '0000:01:00.1'
+
+- name: Hand the GPU and every other endpoint of its IOMMU group to vfio-pci
+  vfio.passthrough.driver_override:
+    device: '0000:01:00.0'
+    driver: vfio-pci
+    iommu_group: true
+
+- name: Every device with this vendor:device id, as vfio-pci.ids=10de:1eb8 does at boot, with their groups
+  vfio.passthrough.driver_override:
+    ids: ['10de:1eb8']
+    driver: vfio-pci
+    iommu_group: true
+
+- name: Only the first port of a dual-port NIC, leaving the other one to the host (warns; VFIO cannot use the group)
+  vfio.passthrough.driver_override:
+    device: '0000:02:01.0'
+    driver: vfio-pci
+    allow_split_group: true
 
 - name: Keep a NIC unbound until the next boot (no driver matches "none")
   vfio.passthrough.driver_override:
@@ -218,13 +282,16 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.vfio.passthrough.plugins.module_utils._core.argspec import entry_options, host_options
 from ansible_collections.vfio.passthrough.plugins.module_utils._core.runner import run_plan
-from ansible_collections.vfio.passthrough.plugins.module_utils._overrides.plan import OverrideRequest, plan_overrides
+from ansible_collections.vfio.passthrough.plugins.module_utils._overrides.plan import OverrideRequest, plan_overrides, requests_by_ids
 
-ENTRY_KEYS = ('bus', 'driver', 'state', 'persistent', 'probe', 'force')
+ENTRY_KEYS = ('bus', 'driver', 'state', 'persistent', 'probe', 'force', 'iommu_group')
 
 
-def requests(params):
-    """One OverrideRequest per device, entries inheriting the task's options."""
+def requests(host, params):
+    """One OverrideRequest per device (entries inheriting the task's options), or per device ``ids`` match."""
+    if params['ids'] is not None:
+        task = dict((k, params[k]) for k in ENTRY_KEYS)
+        return requests_by_ids(host, params['ids'], timeout=params['timeout'], **task)
     entries = params['devices'] if params['devices'] is not None else [{'device': params['device']}]
     out = []
     for entry in entries:
@@ -244,16 +311,21 @@ def main():
         probe=dict(type='bool', default=True),
         force=dict(type='bool', default=False),
         timeout=dict(type='int', default=10),
+        iommu_group=dict(type='bool', default=False),
     )
     spec['devices'] = dict(type='list', elements='dict',
                            options=entry_options(spec, ('device',) + ENTRY_KEYS, required=('device',)))
+    spec['ids'] = dict(type='list', elements='str')
+    spec['allow_split_group'] = dict(type='bool', default=False)
     module = AnsibleModule(
         argument_spec=dict(spec, **host_options()),
-        mutually_exclusive=[('device', 'devices')],
-        required_one_of=[('device', 'devices')],
+        mutually_exclusive=[('device', 'devices', 'ids')],
+        required_one_of=[('device', 'devices', 'ids')],
         supports_check_mode=True,
     )
-    run_plan(module, lambda host, locks: plan_overrides(host, requests(module.params), locks))
+    p = module.params
+    run_plan(module, lambda host, locks: plan_overrides(host, requests(host, p), locks,
+                                                        allow_split_group=p['allow_split_group']))
 
 
 if __name__ == '__main__':

@@ -11,6 +11,8 @@ description:
   - Reports what C(driverctl list-devices), C(list-overrides) and C(list-persisted) report, for one or more buses.
     That is every device that has a C(driver_override) attribute with its bound driver, its current override and
     the override persisted in C(/etc/driverctl.d).
+  - For PCI devices it also tells which devices share the IOMMU group and whether VFIO can use the group as it is
+    bound now, and the links between SR-IOV physical and virtual functions.
   - A file of C(/etc/driverctl.d) that cannot be read (a symbolic link, not UTF-8 text, a name that is not UTF-8) is
     reported in C(problems), never fatal; every other file and device is listed as usual.
 author:
@@ -68,6 +70,14 @@ EXAMPLES = r'''
 - ansible.builtin.assert:
     that: sch.devices[0].driver == 'vfio_ccw'
 
+- name: Can a guest have the GPU's IOMMU group as it is bound now?
+  vfio.passthrough.driver_override_info:
+    devices: ['0000:01:00.0']
+  register: gpu
+- ansible.builtin.assert:
+    that: gpu.devices[0].iommu_group_viable
+    fail_msg: "group {{ gpu.devices[0].iommu_group }} also holds {{ gpu.devices[0].iommu_group_peers | join(', ') }}"
+
 # Ad hoc: ansible myhost -m vfio.passthrough.driver_override_info -a 'bus=pci overrides_only=true'
 '''
 
@@ -109,6 +119,37 @@ devices:
       type: str
       returned: when the device has an IOMMU group
       sample: "12"
+    iommu_group_peers:
+      description:
+        - The other devices of the IOMMU group (C(/sys/kernel/iommu_groups/<group>/devices)), bridges included,
+          sorted; empty when the device has the group to itself. A guest gets all of them or none.
+      type: list
+      elements: str
+      returned: for PCI devices that have an IOMMU group
+      sample: ['0000:01:00.1']
+    iommu_group_viable:
+      description:
+        - Whether VFIO can use the IOMMU group as it is bound now, as the kernel decides it; every endpoint of the
+          group is bound to vfio-pci (or a variant driver such as C(mlx5_vfio_pci)), to C(pci-stub) or to no
+          driver. Bridges (PCI classes C(0x0604xx), root ports included, C(0x0607xx), C(0x0609xx)) do not count,
+          whatever driver they have.
+        - C(false) means that an endpoint of the group is bound to a host driver; M(vfio.passthrough.driver_override)
+          with I(iommu_group=true) binds the whole group.
+      type: bool
+      returned: for PCI devices that have an IOMMU group
+      sample: true
+    physfn:
+      description: For an SR-IOV virtual function, its physical function (the C(physfn) link).
+      type: str
+      returned: for SR-IOV virtual functions
+      sample: '0000:03:00.0'
+    virtfns:
+      description: For an SR-IOV physical function with virtual functions enabled, the virtual functions, by
+        their C(virtfn<N>) links in the order of N.
+      type: list
+      elements: str
+      returned: for SR-IOV physical functions with virtual functions enabled
+      sample: ['0000:03:00.1', '0000:03:00.2']
     dev_busid:
       description: The device number behind a css I/O subchannel, or C(none).
       type: str

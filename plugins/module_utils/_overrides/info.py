@@ -12,6 +12,7 @@ from .._core import names as _names
 from .._core.errors import InvalidArgument
 from .._sysfs.device import Bus
 from .._sysfs.readpass import ReadPass
+from .groups import Groups
 from .store import OverrideStore
 
 DEFAULT_BUSES = ('pci', 'css', 'ap')
@@ -43,6 +44,10 @@ def read_overrides(host, buses=None, names=None, device_class=None, with_names=F
     <class>`` (devices without a class, such as css subchannels, are then left out). With
     ``with_names``, PCI devices get ``vendor_name`` and ``device_name`` from the host's pci.ids
     (null where it has no entry or there is no pci.ids), as ``driverctl -v`` shows the model.
+
+    PCI devices in an IOMMU group also get ``iommu_group_peers`` (the other devices of the group)
+    and ``iommu_group_viable`` (whether VFIO can use the group, ``groups.Groups.viable``); an
+    SR-IOV virtual function gets ``physfn``, a physical function with VFs enabled ``virtfns``.
     """
     if device_class is not None and device_class != 'all' and device_class not in CLASSES:
         raise InvalidArgument('class must be one of all, %s, not %r' % (', '.join(CLASSES), device_class),
@@ -69,8 +74,13 @@ def read_overrides(host, buses=None, names=None, device_class=None, with_names=F
         if not wanted:
             raise InvalidArgument('none of %s is a device name of bus %s' % (', '.join(names), ', '.join(buses)),
                                   value=', '.join(names), field='devices')
+    # Unfiltered, the listing holds every PCI device (each has driver_override since Linux 3.16), and a
+    # group that has a PCI device has only PCI devices (pci_device_group()): the groups' members and the
+    # PFs' VFs are then found in the listing itself, not read once more for each device.
+    complete = wanted is None and code is None
     with ReadPass() as dirs:
-        devices = _listing(host, buses, explicit, wanted, persisted, dirs, code)
+        devices = _listing(host, buses, explicit, wanted, persisted, dirs, code, complete)
+        _add_groups(host, devices, dirs, complete)
     if with_names:
         ids = PciIds(host)
         for entry in devices:
@@ -83,7 +93,7 @@ def read_overrides(host, buses=None, names=None, device_class=None, with_names=F
     return devices, out, store.problems
 
 
-def _listing(host, buses, explicit, wanted, persisted, dirs, code=None):
+def _listing(host, buses, explicit, wanted, persisted, dirs, code=None, complete=False):
     devices = []
     for bus_name in buses:
         bus = Bus(host, bus_name)
@@ -110,8 +120,66 @@ def _listing(host, buses, explicit, wanted, persisted, dirs, code=None):
                 entry['dev_busid'] = busid
             if bus_name == 'pci':
                 entry['_vendor'], entry['_device'] = dev.attr('vendor'), dev.attr('device')
+                entry.update(sriov_links(dev, vfs_listed=complete))
             devices.append(entry)
+    if complete:
+        _add_virtfns([e for e in devices if e['bus'] == 'pci'])
     return devices
+
+
+def sriov_links(dev, vfs_listed=False):
+    """``physfn`` of an SR-IOV virtual function, ``virtfns`` of a physical function with VFs enabled, else nothing.
+
+    The kernel links a PF's VFs as ``virtfn0`` up to ``virtfn<numvfs - 1>``, without gaps, so they
+    are read in order until one is missing; a VF has no ``virtfn`` links of its own. With
+    ``vfs_listed`` the caller finds a PF's VFs from their ``physfn`` (``_add_virtfns``) instead.
+    """
+    pf = dev.link_name('physfn')
+    if pf is not None:
+        return {'physfn': pf}
+    if vfs_listed:
+        return {}
+    vfs = []
+    vf = dev.link_name('virtfn0')
+    while vf is not None:
+        vfs.append(vf)
+        vf = dev.link_name('virtfn%d' % len(vfs))
+    return {'virtfns': vfs} if vfs else {}
+
+
+def _add_virtfns(pci):
+    """Give each PF of a complete PCI listing its VFs, those whose ``physfn`` names it.
+
+    A VF's routing id is the PF's plus offset plus index times stride, so the VFs' address order
+    (the listing's) is their ``virtfn<N>`` order.
+    """
+    vfs = {}
+    for entry in pci:
+        if 'physfn' in entry:
+            vfs.setdefault(entry['physfn'], []).append(entry['device'])
+    for entry in pci:
+        if entry['device'] in vfs:
+            entry['virtfns'] = vfs[entry['device']]
+
+
+def _add_groups(host, devices, dirs, complete=False):
+    """Give each listed PCI device the other devices of its IOMMU group and whether VFIO can use the group.
+
+    ``complete``: the listing holds every PCI device, so it gives each group's members.
+    """
+    pci = [e for e in devices if e['bus'] == 'pci' and 'iommu_group' in e]
+    if not pci:
+        return
+    members = {}
+    if complete:
+        for entry in pci:
+            members.setdefault(entry['iommu_group'], []).append(entry['device'])
+    # the drivers of the listed devices are known: only the group's other devices are read
+    groups = Groups(host, dirs, dict((e['device'], e['driver']) for e in devices if e['bus'] == 'pci'), members)
+    for entry in pci:
+        group = entry['iommu_group']
+        entry['iommu_group_peers'] = [name for name in groups.members(group) if name != entry['device']]
+        entry['iommu_group_viable'] = groups.viable(group)
 
 
 class PciIds(object):

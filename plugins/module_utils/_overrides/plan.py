@@ -8,6 +8,7 @@ asks the bus to probe and checks what bound. If the device does not end up bound
 the previous override and driver are put back and the error says so.
 """
 
+import copy
 from collections import OrderedDict
 
 from .._ap.masks import APBus
@@ -21,7 +22,8 @@ from .._sysfs.device import Bus
 from .._mdev import sysfs as _mdev
 from .._sysfs.kmod import load_driver
 from . import boot as _boot
-from . import inuse
+from . import grouping, inuse
+from .ids import devices_by_ids
 from .binder import NONE, DeviceBinder
 from .store import OverrideStore, driverctl_installed
 
@@ -33,9 +35,14 @@ class OverrideRequest(object):
     """One device's desired override, validated."""
 
     def __init__(self, bus, device, driver=None, state='present', persistent=True, probe=True,
-                 timeout=DEFAULT_TIMEOUT, force=False):
+                 timeout=DEFAULT_TIMEOUT, force=False, iommu_group=False):
         self.bus, self.device = _names.bus_device(_names.bus_name(bus), device)
         self.given = device  # as the task gave it (driverctl's pci/0000:01:00.0 names its bus)
+        if iommu_group and self.bus != 'pci':
+            raise InvalidArgument('%s device %s: iommu_group applies to PCI devices only' % (self.bus, self.device),
+                                  value=self.device, field='iommu_group', device=self.device)
+        self.iommu_group = bool(iommu_group)
+        self.via = None  # for a device its group brought in: the device asked for
         if state not in ('present', 'absent'):
             raise InvalidArgument('state must be present or absent, not %r' % (state,), value=state, field='state')
         self.state = state
@@ -51,6 +58,19 @@ class OverrideRequest(object):
         self.probe = bool(probe)
         self.timeout = timeout
         self.force = bool(force)
+
+    @property
+    def options(self):
+        """What is asked of the device, whichever device it is: two requests of one device must agree on it."""
+        return (self.driver, self.state, self.persistent, self.probe, self.force)
+
+    def for_member(self, name):
+        """The same request for ``name``, another endpoint of this device's IOMMU group."""
+        member = copy.copy(self)
+        member.device = member.given = name
+        member.iommu_group = False
+        member.via = self.device
+        return member
 
 
 def device_state(device, store):
@@ -226,6 +246,16 @@ def record_device_number(host, subchannel, target, actions):
     return [(lambda: records.put(devno, target), lambda: records.put(devno, before))]
 
 
+def requests_by_ids(host, ids, bus='pci', **options):
+    """One OverrideRequest per PCI device that one of ``ids`` matches (as vfio-pci's ``ids=``), in address order.
+
+    ``options`` are those of OverrideRequest; an id that matches no device is NotFound.
+    """
+    if bus != 'pci':
+        raise InvalidArgument('ids select PCI devices; bus must be pci, not %r' % (bus,), value=bus, field='bus')
+    return [OverrideRequest('pci', name, **options) for name in devices_by_ids(host, ids)]
+
+
 class OverridePlan(Plan):
     """Driver overrides of many devices, and how persisted ones are applied at boot."""
 
@@ -240,23 +270,29 @@ class OverridePlan(Plan):
         return result
 
 
-def plan_overrides(host, requests, locks=None):
-    """A plan for many devices; a device named twice is refused.
+def plan_overrides(host, requests, locks=None, allow_split_group=False):
+    """A plan for many devices; a device named twice is refused, and so is a split IOMMU group.
 
-    AP queues are s390-tools' to coordinate: a request on the ap bus takes its AP lock.
+    Requests in group mode (``iommu_group``) stand for every endpoint of their device's IOMMU
+    group. A plan after which a PCI group would have endpoints on vfio and on host drivers is
+    refused unless ``allow_split_group``, and then it warns. AP queues are s390-tools' to
+    coordinate: a request on the ap bus takes its AP lock.
     """
     if locks is not None and any(r.bus == 'ap' for r in requests):
         locks.need(AP_LOCK)
     store = OverrideStore(host)
     plan = OverridePlan(host)
     children = inuse.running_children(_mdev.running(host)) if requests else {}
-    seen = set()
-    for req in requests:
+    seen = {}
+    planned = []
+    for req in grouping.expand_groups(host, requests):
         key = (req.bus, req.device)
         if key in seen:
-            raise InvalidArgument('%s device %s is listed twice' % key, device=req.device)
-        seen.add(key)
-        plan.add(plan_device(host, store, req, children, plan.warnings))
+            grouping.same_device_twice(seen[key], req)
+            continue
+        seen[key] = req
+        planned.append((req, plan.add(plan_device(host, store, req, children, plan.warnings))))
+    grouping.check_split(host, planned, allow_split_group, plan.warnings)
     if any(r.persistent and r.state == 'present' for r in requests) and not driverctl_installed(host):
         install = _boot.boot_files(host).change()
         if install:

@@ -15,6 +15,7 @@ _HINTS = {
         'bind': 'the device is already bound to a driver',
         'apmask': 'an adapter or domain it takes away is assigned to a mediated device',
         'aqmask': 'an adapter or domain it takes away is assigned to a mediated device',
+        'sriov_numvfs': 'virtual functions are enabled already; the kernel takes a new count only from 0',
         None: 'the device or resource is busy',
     },
     E.ENODEV: {
@@ -36,7 +37,13 @@ _HINTS = {
     E.EADDRNOTAVAIL: {None: 'the adapter/domain pair is reserved for the host by /sys/bus/ap/apmask and aqmask'},
     E.EACCES: {None: 'the attribute is not writable'},
     E.EPERM: {None: 'the operation is not permitted (are you root?)'},
-    E.ENOENT: {None: 'no such attribute'},
+    E.ENOENT: {'sriov_numvfs': 'no driver is bound to the physical function, or its driver cannot configure SR-IOV '
+                               '(vfio-pci only with enable_sriov=1)',
+               None: 'no such attribute'},
+    E.ERANGE: {'sriov_numvfs': 'the count is above sriov_totalvfs', None: 'the value is out of range'},
+    E.ENOMEM: {'sriov_numvfs': 'the bus numbers below the bridge or the MMIO space cannot hold that many virtual '
+                               'functions (see the kernel log)',
+               None: 'out of memory'},
     E.EAGAIN: {None: 'the kernel asks to try again later'},
 }
 

@@ -144,3 +144,7 @@ class Device(object):
     def iommu_group(self):
         """The IOMMU group's name, or None."""
         return self._link_name('iommu_group')
+
+    def link_name(self, part):
+        """The last component of the target of the device's link ``part`` (``physfn``, ``virtfn0``), or None."""
+        return self._link_name(part)

@@ -26,6 +26,9 @@ EFFECTS = {}
 BUS_MATCH = {}
 # Per bus name: function(kernel, dev) that raises OSError where the bus refuses a driver_override.
 OVERRIDE_CHECKS = {}
+# Per bus name: function(kernel, drv, dev) returning the errno the bus's probe answers before the driver's own
+# (pci_device_probe() refuses a VF its PF does not autoprobe), 0 where it leaves the probe to the driver.
+PROBE_CHECKS = {}
 # Functions(kernel, dev) run after a device was bound (the AP bus counts its bindings).
 BOUND = []
 # Functions(kernel, bus name, spec) that return True to keep a scenario device from being registered.
@@ -135,6 +138,7 @@ class Driver(object):
 
     def __init__(self, bus, spec):
         self.bus = bus
+        self.spec = spec  # the scenario entry: what a subsystem reads of its own
         self.name = spec['name']
         self.match = spec.get('match') or {}
         self.effects = spec.get('effects') or []
@@ -373,9 +377,12 @@ class Kernel(object):
                 self.bind(dev, drv)
                 return
 
-    @staticmethod
-    def _probe_error(drv, dev):
-        """The errno the scenario makes ``drv``'s probe of ``dev`` return, 0 if it accepts."""
+    def _probe_error(self, drv, dev):
+        """The errno the bus's or the scenario's probe of ``dev`` by ``drv`` returns, 0 if it accepts."""
+        check = PROBE_CHECKS.get(dev.bus.name)
+        code = check(self, drv, dev) if check else 0
+        if code:
+            return code
         refused = (dev.spec.get('probe_errors') or {}).get(drv.name)
         return getattr(E, refused) if refused else 0
 

@@ -72,12 +72,14 @@ def test_absent_returns_to_default_driver(x86):
 
 
 def test_inventory_reports_driver_override_and_persisted(x86):
-    plan_overrides(Host(), [OverrideRequest('pci', '01:00.0', 'vfio-pci')]).apply()
+    plan_overrides(Host(), [OverrideRequest('pci', '01:00.0', 'vfio-pci', iommu_group=True)]).apply()
     devices, persisted = list_overrides(Host())
     gpu = [d for d in devices if d['device'] == '0000:01:00.0'][0]
     assert gpu == {'bus': 'pci', 'device': '0000:01:00.0', 'driver': 'vfio-pci', 'override': 'vfio-pci',
-                   'persisted': 'vfio-pci', 'iommu_group': '12'}
-    assert persisted == [{'bus': 'pci', 'device': '0000:01:00.0', 'driver': 'vfio-pci'}]
+                   'persisted': 'vfio-pci', 'iommu_group': '12', 'iommu_group_peers': ['0000:01:00.1'],
+                   'iommu_group_viable': True}
+    assert persisted == [{'bus': 'pci', 'device': '0000:01:00.0', 'driver': 'vfio-pci'},
+                         {'bus': 'pci', 'device': '0000:01:00.1', 'driver': 'vfio-pci'}]
 
 
 def test_each_write_is_undone_exactly_once(seed):
