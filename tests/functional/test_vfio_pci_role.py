@@ -281,3 +281,30 @@ def test_the_role_can_stop_until_the_host_is_rebooted(debian, playbook):
     assert ('reboot required for vfio-pci (the module never reboots): kernel command line gets intel_iommu=on'
             in run.text)
     assert 'intel_iommu=on' in debian.read('etc/default/grub')
+
+
+def test_bind_now_takes_the_gpu_with_its_audio_function_and_refuses_to_split_their_group(x86, playbook, monkeypatch):
+    sbin = os.path.join(x86.root, 'usr', 'sbin')
+    os.makedirs(sbin)
+    for name in ('update-grub', 'update-initramfs'):
+        with open(os.path.join(sbin, name), 'w') as f:
+            f.write('#!/bin/sh\nexit 0\n')
+        os.chmod(os.path.join(sbin, name), 0o755)
+    monkeypatch.setenv('PATH', '%s%s%s' % (sbin, os.pathsep, os.environ.get('PATH', '/usr/bin:/bin')))
+    # the simulated host's IOMMU is on (its groups), so the command line is left as it is
+    for rel, text in (('etc/default/grub', 'GRUB_CMDLINE_LINUX=""\n'), ('etc/initramfs-tools/modules', '')):
+        os.makedirs(os.path.dirname(x86.path(rel)), exist_ok=True)
+        with open(x86.path(rel), 'w') as f:
+            f.write(text)
+
+    split = playbook([role(vfio_pci_ids=['10de:1eb8'], vfio_pci_bind_now=True)])
+    assert split.rc != 0 and 'IOMMU group 12' in split.text, split.stdout
+    assert x86.driver('pci', '0000:01:00.0') == 'nouveau'
+
+    run = playbook([role(vfio_pci_ids=['10de:1eb8', '10de:10f8'], vfio_pci_bind_now=True),
+                    {'ansible.builtin.debug': {'var': 'vfio_pci_bound'}}])
+    assert run.rc == 0, run.stdout
+    assert [d['device'] for d in run[1]['vfio_pci_bound']] == ['0000:01:00.0', '0000:01:00.1']
+    assert x86.driver('pci', '0000:01:00.0') == x86.driver('pci', '0000:01:00.1') == 'vfio-pci'
+    assert not os.path.exists(x86.path('etc/driverctl.d/pci-0000:01:00.0'))  # the boot binds by id
+    assert 'options vfio-pci ids=10de:1eb8,10de:10f8' in x86.read('etc/modprobe.d/vfio-passthrough.conf')
