@@ -1,7 +1,7 @@
 """Whole IOMMU groups and devices selected by id, through real Ansible runs on the simulated x86 host.
 
 Group 12 holds the GPU (nouveau) and its audio function (snd_hda_intel); group 9 a PCIe-to-PCI bridge
-(00:04.0) with a dual-port NIC (02:01.0 and 02:01.1, e1000) and a sound card (02:02.0, snd_emu10k1)
+(00:04.0) with a two-function NIC (02:01.0 and 02:01.1, e1000) and a sound card (02:02.0, snd_ens1370)
 behind it. Every changing ``module`` call is preceded by its check-mode twin (tests/conftest.py).
 """
 
@@ -11,7 +11,7 @@ import pytest
 
 GPU_GROUP = ['0000:01:00.0', '0000:01:00.1']
 BEHIND_BRIDGE = ['0000:02:01.0', '0000:02:01.1', '0000:02:02.0']
-HOST_DRIVERS = {'0000:02:01.0': 'e1000', '0000:02:01.1': 'e1000', '0000:02:02.0': 'snd_emu10k1'}
+HOST_DRIVERS = {'0000:02:01.0': 'e1000', '0000:02:01.1': 'e1000', '0000:02:02.0': 'snd_ens1370'}
 
 
 def drivers(sim, names):
@@ -53,7 +53,7 @@ def test_one_function_of_a_group_is_refused_naming_every_endpoint_in_check_mode_
     for result in (predicted, real):
         assert result['failed'] and not result.get('changed')
         assert result['msg'].startswith('IOMMU group 9 would be split between vfio and host drivers: 0000:02:01.0 '
-                                        '(asked for) on vfio-pci, 0000:02:01.1 on e1000, 0000:02:02.0 on snd_emu10k1')
+                                        '(asked for) on vfio-pci, 0000:02:01.1 on e1000, 0000:02:02.0 on snd_ens1370')
         assert 'iommu_group: true' in result['msg'] and 'allow_split_group: true' in result['msg']
         assert result['iommu_group'] == '9' and result['device'] == '0000:02:01.0'
     assert predicted['msg'] == real['msg']
@@ -89,7 +89,7 @@ def test_a_failing_group_is_put_back_whole(x86, module):
 
 
 def test_ids_select_devices_as_vfio_pci_ids_does(x86, module):
-    result = module('driver_override', ids=['8086:1010', '1102:0002'], driver='vfio-pci')
+    result = module('driver_override', ids=['8086:100e', '1274:5000'], driver='vfio-pci')
     assert [d['device'] for d in result['devices']] == BEHIND_BRIDGE and result['changed']
     gpu = module('driver_override', ids=['10de:1eb8'], driver='vfio-pci', iommu_group=True)
     assert [d['device'] for d in gpu['devices']] == GPU_GROUP
@@ -109,3 +109,13 @@ def test_bad_selections_fail_clearly_and_write_nothing(x86, module, args, words)
     result = module('driver_override', **args)
     assert result['failed'] and words in result['msg'], result['msg']
     assert x86.writes() == []
+
+
+@pytest.mark.parametrize('args', [dict(driver='vfio-pci', probe=False),
+                                  dict(driver='vfio-pci', probe=False, persistent=False)])
+def test_an_override_left_for_the_next_probe_is_refused_when_it_would_split_the_group(x86, module, args):
+    # unbound now, but the next probe (any later bind, the next boot) binds vfio-pci beside e1000
+    result = module('driver_override', device='02:01.0', **args)
+    assert result['failed'] and 'IOMMU group 9 would be split' in result['msg'], result
+    assert drivers(x86, BEHIND_BRIDGE) == HOST_DRIVERS
+    assert not os.path.exists(x86.path('etc/driverctl.d/pci-0000:02:01.0'))

@@ -67,3 +67,25 @@ def test_ap_refusal_gives_the_queues_back_to_the_host(seed, module):
 def test_ap_without_devices_only_checks_the_host(seed, module):
     result = module('ap_passthrough', devices=[])
     assert not result['changed'] and result['steps'] == {} and 'valid' in result['validation']
+
+
+def test_ccw_check_mode_predicts_the_binding_of_devices_that_are_free_already(seed, playbook):
+    # 0.0.2b0a is free and online: the run sets it offline and binds its subchannel; check mode says so
+    run = playbook([{'vfio.passthrough.ccw_passthrough': {'devices': ['0.0.2b0a']}}], check=True)
+    assert run.rc == 0, run.stdout
+    steps = run[0]['steps']
+    assert steps['overrides']['changed'] and steps['mdevs'] is None
+    actions = steps['overrides']['devices'][0]['actions']
+    assert actions[0] == 'set ccw device 0.0.2b0a offline' and 'unbind from io_subchannel' in actions
+    assert seed.writes() == []
+
+
+def test_ccw_check_mode_predicts_a_refusal_too(seed, playbook):
+    run = playbook([{'vfio.passthrough.ccw_passthrough': {'devices': ['0.0.f500']}}], check=True)
+    assert run[0].get('failed') and 'which vfio_ccw cannot take' in run[0]['msg'], run.stdout
+    assert seed.writes() == []
+
+
+def test_ccw_entry_without_a_device_is_refused_clearly(seed, module):
+    result = module('ccw_passthrough', devices=[{'uuid': CCW1}])
+    assert result['failed'] and 'devices[0] must be a device number' in result['msg'], result

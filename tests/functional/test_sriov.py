@@ -119,3 +119,12 @@ def test_a_vf_goes_to_vfio_pci_with_driver_override(x86, module):
     assert os.listdir(x86.path('sys/kernel/iommu_groups', os.path.basename(group), 'devices')) == [vf]
     info = module('driver_override_info', overrides_only=True)
     assert [d['device'] for d in info['devices']] == [vf]
+
+
+def test_unbinding_the_pf_is_refused_while_a_vf_is_on_vfio_pci(x86, module):
+    # most PF drivers remove their VFs when they are unbound: a guest's VF would go with the PF
+    module('sriov', device=PF, numvfs=2)
+    module('driver_override', device='0000:00:05.1', driver='vfio-pci', persistent=False)
+    result = module('driver_override', device=PF, driver='vfio-pci', persistent=False)
+    assert result['failed'] and 'its VF 0000:00:05.1: bound to vfio-pci' in result['msg'], result
+    assert x86.driver('pci', PF) == 'nvme' and x86.driver('pci', '0000:00:05.1') == 'vfio-pci'

@@ -91,6 +91,8 @@ def modules_text(old, present):
     starts = [i for i, line in enumerate(stripped) if line == BEGIN]
     if present and len(starts) == 1 and stripped[starts[0]:starts[0] + len(block)] == block:
         return old
+    if not present and not starts:
+        return old  # nothing of the collection's to take out: the file stays byte for byte
     kept, i = [], 0
     while i < len(lines):
         if stripped[i] == BEGIN:

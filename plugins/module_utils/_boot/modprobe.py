@@ -11,13 +11,11 @@ asked. Without ids there is nothing to bind early and the file is removed.
 
 import re
 
+from .._core import names as _names
 from .._core.errors import InvalidArgument
 
 HEADER = ('# Written by vfio.passthrough (vfio_pci_boot): vfio-pci claims these devices at boot.\n'
           '# Changes here are overwritten by the next run; set the role\'s variables instead.\n')
-# vfio-pci's ids=: vendor:device[:subvendor[:subdevice[:class[:class_mask]]]], in hex (vfio_pci_fill_ids)
-_FIELDS = (('vendor', 4), ('device', 4), ('subvendor', 8), ('subdevice', 8), ('class', 6), ('class_mask', 6))
-_HEX = re.compile(r'^(?:0x)?([0-9a-f]+)\Z')
 _MODULE = re.compile(r'^[A-Za-z0-9_][A-Za-z0-9_-]{0,63}\Z')
 
 
@@ -27,21 +25,8 @@ def pci_id(value, field='ids'):
     As vfio-pci reads ``ids=``: vendor and device, then optionally subvendor, subdevice (``ffffffff``
     matches any), class and class mask, each a hexadecimal number.
     """
-    text = value if isinstance(value, str) else str(value)
-    parts = text.strip().lower().split(':')
-    if not 2 <= len(parts) <= len(_FIELDS):
-        raise InvalidArgument('%s %r is not a vfio-pci id: vendor:device in hexadecimal, such as 10de:1eb8 (then '
-                              'optionally :subvendor:subdevice:class:class_mask)' % (field, value),
-                              value=text, field=field)
-    out = []
-    for part, (name, width) in zip(parts, _FIELDS):
-        m = _HEX.match(part)
-        if not m or len(m.group(1).lstrip('0')) > width:
-            raise InvalidArgument('%s %r: %s %r is not a hexadecimal number of at most %d digits' % (
-                field, value, name, part, width), value=text, field=field)
-        digits = m.group(1).lstrip('0') or '0'
-        out.append(digits.rjust(4, '0') if width == 4 else digits)
-    return ':'.join(out)
+    fields = _names.pci_id_fields(value, field)  # as driver_override's ids read them
+    return ':'.join(f.rjust(4, '0') if i < 2 else (f.lstrip('0') or '0') for i, f in enumerate(fields))
 
 
 def pci_ids(values, field='ids'):

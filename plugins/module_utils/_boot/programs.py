@@ -73,6 +73,8 @@ def find(host, name):
         if not directory or not os.path.isabs(directory) or not _below(host.root, directory):
             continue
         path = os.path.join(directory, name)
-        if os.path.isfile(path) and os.access(path, os.X_OK):
+        # the program itself, links resolved, must be the root's: a link to the real host's grubby would
+        # edit the real /boot
+        if os.path.isfile(path) and os.access(path, os.X_OK) and _below(host.root, path):
             return path
     return None

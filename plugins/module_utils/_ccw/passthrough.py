@@ -31,7 +31,7 @@ class CcwDevice(object):
 
 def ccw_devices(entries):
     """CcwDevices from the task's entries (a device number, or ``{device, uuid}``); a device given twice is refused."""
-    out = [CcwDevice(e['device'], e.get('uuid')) if isinstance(e, dict) else CcwDevice(e) for e in entries]
+    out = [_entry(index, e) for index, e in enumerate(entries)]
     seen = set()
     for d in out:
         if d.device in seen:
@@ -41,21 +41,31 @@ def ccw_devices(entries):
     return out
 
 
+def _entry(index, entry):
+    """One entry of ``devices`` as a CcwDevice; anything else than a device number or ``{device, uuid}`` is refused."""
+    if not isinstance(entry, dict):
+        return CcwDevice(entry)
+    if 'device' not in entry or set(entry) - set(('device', 'uuid')):
+        raise InvalidArgument('devices[%d] must be a device number or a mapping with device and (optionally) uuid, '
+                              'got %r' % (index, entry), field='devices', value=repr(entry)[:200])
+    return CcwDevice(entry['device'], entry.get('uuid'))
+
+
 def ccw_steps(devices, autostart=True, persistent=True):
     """The steps of ``run_steps``: ``cio_ignore``, ``overrides``, ``mdevs``."""
     def free(host, locks, reports, predicting):
         return plan_cio_ignore(host, [d.device for d in devices], 'absent', persistent)
 
     def bind(host, locks, reports, predicting):
-        if predicting:  # a device still on the cio_ignore list has no subchannel to look at yet
-            return None
+        if predicting and None in reports['cio_ignore']['subchannels'].values():
+            return None  # check mode: a device still on the cio_ignore list has no subchannel to look at yet
         subchannels = _subchannels(devices, reports)
         return plan_overrides(host, [OverrideRequest('css', subchannels[d.device], 'vfio_ccw', persistent=persistent)
                                      for d in devices], locks)
 
     def start(host, locks, reports, predicting):
-        if predicting:  # a subchannel not yet on vfio_ccw offers no mdev type
-            return None
+        if predicting and (reports['overrides'] is None or reports['overrides']['changed']):
+            return None  # check mode: a subchannel not yet on vfio_ccw offers no mdev type
         subchannels = _subchannels(devices, reports)
         return plan_mdevs(host, [MdevRequest(uuid=d.uuid, parent=subchannels[d.device], mdev_type=CCW_TYPE,
                                              autostart='auto' if autostart else 'manual', persistent=persistent)

@@ -21,6 +21,9 @@ _CSS = re.compile(r'^(?:(?:0x)?([0-9a-f]{1,2})\.([0-3])\.)?(?:0x)?([0-9a-f]{1,4}
 _AP_QUEUE = re.compile(r'^([0-9a-f]{1,2})\.([0-9a-f]{1,4})$')
 _NUMBER = re.compile(r'^[0-9]+(?:\.[0-9]*)?$')
 _AP_CARD = re.compile(r'^card([0-9a-f]{1,2})$')
+_PCI_ID_FIELD = re.compile(r'^(?:0x)?([0-9a-f]{1,4}|ffffffff)$')  # vfio-pci reads each field with %x
+_PCI_CLASS_FIELD = re.compile(r'^(?:0x)?([0-9a-f]{1,6})$')
+PCI_ID_FORM = 'vendor:device[:subvendor[:subdevice[:class:class_mask]]], in hex, such as 10de:1eb8'
 _UUID = re.compile(r'[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z')
 
 
@@ -163,3 +166,32 @@ def printable(text):
     ``os.listdir`` hands such bytes over as lone surrogates, which no JSON result can carry.
     """
     return text.encode('utf-8', 'surrogateescape').decode('utf-8', 'backslashreplace')
+
+
+def pci_id_fields(text, field='ids'):
+    """The hex fields of a vfio-pci id (``vendor:device[:subvendor[:subdevice[:class:class_mask]]]``), lowercase and
+    without ``0x``; InvalidArgument naming the value and what is wrong with it.
+
+    As vfio-pci reads its ``ids=`` (each field with ``%x``), but stricter where the kernel would
+    quietly read something else: at most 4 digits for the ids (or ``ffffffff``, any), 6 for the
+    class, and no class without its mask (the kernel ignores a class whose mask is 0).
+    """
+    if not isinstance(text, str):
+        raise InvalidArgument('%s: %r is not a PCI id (%s)' % (field, text, PCI_ID_FORM), value=repr(text), field=field)
+    parts = text.lower().split(':')
+    if not 2 <= len(parts) <= 6:
+        hint = ('; YAML 1.1 reads an unquoted id of digits only, such as 1234:56, as a number: quote it ("1234:56")'
+                if text.isdigit() else '')
+        raise InvalidArgument('%s: %r is not a PCI id (%s)%s' % (field, text, PCI_ID_FORM, hint), value=text, field=field)
+    fields = []
+    for i, part in enumerate(parts):
+        m = (_PCI_ID_FIELD if i < 4 else _PCI_CLASS_FIELD).match(part)
+        if not m:
+            raise InvalidArgument('%s: %r is not a PCI id: %r is not a hex number of up to %s digits (%s)' % (
+                field, text, part, '4 (or ffffffff, any)' if i < 4 else '6', PCI_ID_FORM), value=text, field=field)
+        fields.append(m.group(1))
+    if len(fields) == 5:
+        raise InvalidArgument('%s: %r gives a class without a class_mask; the kernel would ignore the class (a mask '
+                              'of 0), so add the mask, such as %s:ffff00' % (field, text, text), value=text,
+                              field=field)
+    return fields

@@ -63,9 +63,9 @@ def run_steps(module, prepare):
             run = _StepRun(module.check_mode)
             for name, step in steps:
                 run.step(name, lambda predicting, step=step: step(host, locks, run.reports, predicting))
+            result = run.guarded(lambda: finish(host, run.reports))  # read back under the lock
         for warning in run.warnings:
             module.warn(warning)
-        result = finish(host, run.reports)
         result['changed'] = run.changed
         if run.changed and getattr(module, '_diff', False):
             result['diff'] = run.diff
@@ -87,26 +87,33 @@ class _StepRun(object):
 
     def step(self, name, plan_fn):
         """Plan one step (``plan_fn(predicting)``), apply it unless in check mode, keep its report."""
-        try:
-            plan = plan_fn(self.check_mode and self.changed)
-            if plan is None:
-                self.reports[name] = None
-                return
-            applied = plan.changed and not self.check_mode
-            if applied:
-                plan.apply()
-        except VfioError as exc:
-            undo_all(self.done, exc)
-            raise
+        plan = self.guarded(lambda: plan_fn(self.check_mode and self.changed))
+        if plan is None:
+            self.reports[name] = None
+            return
+        applied = plan.changed and not self.check_mode
         if applied:
+            self.guarded(plan.apply)  # a plan that fails has put back its own changes
             self.done.extend(plan.pending)
         self.warnings.extend(plan.warnings)
-        report = plan.report(applied)
+        report = self.guarded(lambda: plan.report(applied))
         report['changed'] = plan.changed
         self.reports[name] = report
         if plan.changed:
             self.changed = True
             self.diff.extend(plan.diff())
+
+    def guarded(self, fn):
+        """``fn()``; whatever it raises, the changes of the steps applied so far are undone first.
+
+        Not only VfioError: a run that fails for any reason leaves the host as it found it.
+        """
+        try:
+            return fn()
+        except Exception as exc:
+            undo_all(self.done, exc if isinstance(exc, VfioError) else VfioError(str(exc)))
+            self.done = []
+            raise
 
 
 def run_info(module, collect):

@@ -11,6 +11,7 @@ from .._sysfs.kmod import load_driver
 from .._sysfs.uevent import UeventWatch
 
 NONE = 'none'  # an override that matches no driver: the device stays unbound
+DEFAULT_DRIVER = '(the default driver)'  # what check mode predicts where the kernel picks the driver
 
 
 # Buses whose drivers_probe returns only once the probe is over (the s390x lab measured css): a device

@@ -14,6 +14,7 @@ allows it (``allow_split_group``), and then it says so in a warning.
 from collections import OrderedDict
 
 from .._core.errors import ConflictError, InvalidArgument, NotFound
+from .binder import DEFAULT_DRIVER, NONE
 from .groups import Groups, is_host_driver, is_vfio_driver
 
 FIX = ('VFIO can use a group only when each of its endpoints is on vfio-pci (or a variant of it), pci-stub or no '
@@ -67,10 +68,12 @@ def check_split(host, planned, allow, warnings):
     """Refuse a plan that leaves an IOMMU group split between vfio and host drivers (with ``allow``, warn).
 
     ``planned`` holds ``(request, change)`` pairs; a group is checked when the plan changes one of
-    its devices, with the drivers the plan predicts for its devices and the current ones for the rest.
+    its devices, with the drivers its changed devices end up with (``eventual_driver``) and the
+    current ones for the rest.
     """
     pci = [(req, change) for req, change in planned if req.bus == 'pci']
-    groups = Groups(host, drivers=dict((req.device, change.after['driver']) for req, change in pci))
+    groups = Groups(host, drivers=dict((req.device, eventual_driver(req, change) if change.actions else
+                                        change.after['driver']) for req, change in pci))
     asked = OrderedDict()
     for req, change in pci:
         group = groups.group_of(req.device) if change.actions else None
@@ -80,6 +83,15 @@ def check_split(host, planned, allow, warnings):
         endpoints = groups.endpoints(group)
         if any(is_vfio_driver(d) for _n, d in endpoints) and any(is_host_driver(d) for _n, d in endpoints):
             _split(groups, group, names, endpoints, allow, warnings)
+
+
+def eventual_driver(req, change):
+    """The driver a changed device ends up with: not only now but at its next probe, which the next boot
+    makes. A device left unbound (``probe: false``) is taken by its override's driver then, or with
+    the override cleared by its default driver, a host driver as far as the group is concerned."""
+    if req.state == 'present':
+        return None if req.driver == NONE else req.driver
+    return change.after['driver'] or DEFAULT_DRIVER
 
 
 def _split(groups, group, names, endpoints, allow, warnings):

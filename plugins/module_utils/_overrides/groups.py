@@ -55,6 +55,13 @@ class Groups(object):
         self.drivers = dict(drivers or {})
         self._members = dict(members or {})
         self._viable = {}
+        self._devices = {}
+
+    def device(self, name):
+        """The PCI device ``name``, looked up once."""
+        if name not in self._devices:
+            self._devices[name] = self.bus.device(name, self.dirs)
+        return self._devices[name]
 
     def path(self, group):
         """The directory that lists the group's devices, as on the host (for messages)."""
@@ -62,7 +69,7 @@ class Groups(object):
 
     def group_of(self, name):
         """The IOMMU group of device ``name``, or None when it has none (no IOMMU)."""
-        return self.bus.device(name, self.dirs).iommu_group
+        return self.device(name).iommu_group
 
     def members(self, group):
         """The names of every device in ``group``, bridges included, sorted."""
@@ -77,7 +84,7 @@ class Groups(object):
     def driver(self, name):
         """The driver of ``name``: the one given for it, else the one bound now."""
         if name not in self.drivers:
-            self.drivers[name] = self.bus.device(name, self.dirs).driver
+            self.drivers[name] = self.device(name).driver
         return self.drivers[name]
 
     def endpoints(self, group, kind=any_driver):
@@ -86,15 +93,17 @@ class Groups(object):
         The class is read only of the devices ``kind`` keeps, so that counting host drivers costs
         nothing in a group whose devices are all on vfio-pci.
         """
-        out = []
+        return [(name, driver) for name, driver in self._endpoints(group, kind)]
+
+    def _endpoints(self, group, kind):
+        """``endpoints``, one at a time (a caller that needs only the first reads no further)."""
         for name in self.members(group):
             driver = self.driver(name)
-            if kind(driver) and not is_bridge(self.bus.device(name, self.dirs).attr('class')):
-                out.append((name, driver))
-        return out
+            if kind(driver) and not is_bridge(self.device(name).attr('class')):
+                yield name, driver
 
     def viable(self, group):
         """True if VFIO can use the group: no endpoint in it is bound to a host driver."""
         if group not in self._viable:
-            self._viable[group] = not self.endpoints(group, is_host_driver)
+            self._viable[group] = next(self._endpoints(group, is_host_driver), None) is None
         return self._viable[group]

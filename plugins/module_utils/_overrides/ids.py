@@ -9,14 +9,12 @@ out on the right match any device, and a device matches as pci_match_one_id() de
 
 import re
 
+from .._core import names as _names
 from .._core.errors import InvalidArgument, NotFound
 from .._sysfs.device import Bus
 from .._sysfs.readpass import ReadPass
 
 PCI_ANY_ID = 0xffffffff  # what the kernel reads for a vendor or device field left out, or given as ffffffff
-_ID_FIELD = re.compile(r'^(?:[0-9a-f]{1,4}|ffffffff)$')
-_CLASS_FIELD = re.compile(r'^[0-9a-f]{1,6}$')
-FORM = 'vendor:device[:subvendor[:subdevice[:class:class_mask]]], in hex, such as 10de:1eb8'
 
 
 class PciId(object):
@@ -24,7 +22,7 @@ class PciId(object):
 
     def __init__(self, text, field='ids'):
         self.text = text
-        fields = _fields(text, field)
+        fields = _names.pci_id_fields(text, field)
         numbers = [int(f, 16) for f in fields] + [PCI_ANY_ID] * (4 - min(len(fields), 4))
         self.vendor, self.device, self.subvendor, self.subdevice = numbers[:4]
         self.pci_class, self.class_mask = numbers[4:6] if len(fields) == 6 else (0, 0)
@@ -39,26 +37,6 @@ class PciId(object):
             return True
         have = _number(read('class'))
         return have is not None and not (have ^ self.pci_class) & self.class_mask
-
-
-def _fields(text, field):
-    """The id's fields, checked; InvalidArgument naming the value and what is wrong with it."""
-    if not isinstance(text, str):
-        raise InvalidArgument('%s: %r is not a PCI id (%s)' % (field, text, FORM), value=repr(text), field=field)
-    fields = text.lower().split(':')
-    if not 2 <= len(fields) <= 6:
-        hint = ('; YAML 1.1 reads an unquoted id of digits only, such as 1234:56, as a number: quote it ("1234:56")'
-                if text.isdigit() else '')
-        raise InvalidArgument('%s: %r is not a PCI id (%s)%s' % (field, text, FORM, hint), value=text, field=field)
-    for i, part in enumerate(fields):
-        if not (_ID_FIELD if i < 4 else _CLASS_FIELD).match(part):
-            raise InvalidArgument('%s: %r is not a PCI id: %r is not a hex number of up to %s digits (%s)' % (
-                field, text, part, '4 (or ffffffff, any)' if i < 4 else '6', FORM), value=text, field=field)
-    if len(fields) == 5:
-        raise InvalidArgument('%s: %r gives a class without a class_mask; the kernel would ignore the class (a mask '
-                              'of 0), so add the mask, such as %s:ffff00' % (field, text, text), value=text,
-                              field=field)
-    return fields
 
 
 def _number(text):
@@ -84,7 +62,7 @@ def devices_by_ids(host, ids, field='ids'):
     """The names of every PCI device that one of ``ids`` matches, sorted; NotFound for an id that matches none."""
     wanted = [PciId(text, field) for text in ids]  # every id checked before anything is read
     if not wanted:
-        raise InvalidArgument('%s is empty: give at least one PCI id (%s)' % (field, FORM), value='[]', field=field)
+        raise InvalidArgument('%s is empty: give at least one PCI id (%s)' % (field, _names.PCI_ID_FORM), value='[]', field=field)
     bus = Bus(host, 'pci').require()
     found = dict((i.text, []) for i in wanted)
     with ReadPass() as dirs:

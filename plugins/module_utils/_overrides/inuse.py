@@ -12,6 +12,7 @@ import os
 
 from .._core.host import PROC_MOUNTS
 from .._sysfs import attr as _attr
+from .._sriov.sysfs import virtfns
 from .._sysfs.device import Bus
 
 QDIO_CUTYPE = '1731/'  # OSA-Express, HiperSockets and FCP: QDIO control units, which vfio_ccw refuses
@@ -26,11 +27,29 @@ def running_children(running):
 
 
 def users(host, dev, children):
-    """What the device's current driver serves: running mdevs, interfaces that are up, mounted disks."""
+    """What the device's current driver serves: running mdevs, interfaces that are up, mounted disks; for an
+    SR-IOV PF also what its VFs serve, because most PF drivers remove their VFs when they are unbound."""
     found = ['running mdev %s (%s)' % child for child in children.get(dev.name, [])]
     if dev.bus.name == 'pci':
         found += _interfaces_up(dev)
-    return found + _mounted_disks(host, dev)
+    return found + _mounted_disks(host, dev) + _vfs_users(host, dev, children)
+
+
+def vf_users(host, vf, children):
+    """What removing one VF takes: a guest that may hold it (a vfio driver), and what ``users`` finds."""
+    found = []
+    driver = vf.driver
+    if driver is not None and 'vfio' in driver:
+        found.append('bound to %s (a guest may hold it)' % driver)
+    return found + users(host, vf, children)
+
+
+def _vfs_users(host, dev, children):
+    """What the VFs of a PF serve, each named ("its VF ..."); nothing for any other device."""
+    if dev.bus.name != 'pci':
+        return []
+    return ['its VF %s: %s' % (name, what) for name in virtfns(dev)
+            for what in vf_users(host, dev.bus.device(name), children)]
 
 
 def online_ccw(dev):

@@ -24,11 +24,10 @@ from .._sysfs.kmod import load_driver
 from . import boot as _boot
 from . import grouping, inuse
 from .ids import devices_by_ids
-from .binder import NONE, DeviceBinder
+from .binder import DEFAULT_DRIVER, NONE, DeviceBinder
 from .store import OverrideStore, driverctl_installed
 
 DEFAULT_TIMEOUT = 10
-DEFAULT_DRIVER = '(the default driver)'  # what check mode predicts where the kernel picks the driver
 
 
 class OverrideRequest(object):

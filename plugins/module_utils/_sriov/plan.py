@@ -77,21 +77,12 @@ def check_driver(dev, req):
                        path=dev.display('driver'), value=str(req.numvfs), errno=E.ENOENT, device=dev.name)
 
 
-def vf_users(host, vf, children):
-    """What removing one VF takes: a guest that may hold it (a vfio driver), mdevs, interfaces up, mounted disks."""
-    found = []
-    driver = vf.driver
-    if driver is not None and 'vfio' in driver:
-        found.append('bound to %s (a guest may hold it)' % driver)
-    return found + inuse.users(host, vf, children)
-
-
 def check_vfs(host, dev, vfs, req, children, warnings):
     """Refuse (or, with ``force``, warn about) removing VFs that are in use; return what is taken."""
     taken = []
     for name in vfs:
         vf = dev.bus.device(name)
-        taken.extend('%s: %s' % (name, what) for what in vf_users(host, vf, children))
+        taken.extend('%s: %s' % (name, what) for what in inuse.vf_users(host, vf, children))
     if not taken:
         return []
     what = '; '.join(taken)

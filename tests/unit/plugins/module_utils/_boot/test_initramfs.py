@@ -18,6 +18,7 @@ def test_initramfs_tools_modules_get_one_block_at_the_end_and_lose_it_again():
     assert initramfs.modules_text(added, True) is added  # in place: unchanged
     assert initramfs.modules_text(added, False) == MODULES
     assert initramfs.modules_text('loop', True) == 'loop\n' + BLOCK
+    assert initramfs.modules_text('loop', False) == 'loop'  # nothing to take out: not even a newline added
     assert initramfs.modules_text(None, True) == BLOCK
     assert initramfs.modules_text(None, False) is None
     assert initramfs.modules_text(MODULES, False) == MODULES

@@ -16,7 +16,8 @@ def test_ids_as_vfio_pci_reads_them(given, canonical):
 
 
 @pytest.mark.parametrize('given', ['10de', '10de:', 'g0de:1eb8', '10de:1eb8a', '10de-1eb8', '1:2:3:4:5:6:7',
-                                   '10de:1eb8:123456789', '', '10de:1eb8\n,1'])
+                                   '10de:1eb8:123456789', '', '10de:1eb8\n,1',
+                                   '10de:1eb8:ffffffff:ffffffff:030000'])  # a class without its mask
 def test_ids_vfio_pci_would_not_read_are_refused(given):
     with pytest.raises(InvalidArgument) as exc:
         modprobe.pci_id(given)

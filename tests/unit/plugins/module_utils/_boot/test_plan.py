@@ -298,7 +298,7 @@ def test_ids_without_an_initramfs_generator_warn(tmp_path, monkeypatch):
     (dict(softdep_drivers=['nouveau']), 'softdep_drivers and blacklist go into the modprobe.d file'),
     (dict(iommu='sometimes'), 'iommu must be one of auto, intel, amd, none'),
     (dict(initramfs='mkinitcpio'), 'initramfs must be one of auto, initramfs-tools, dracut, none'),
-    (dict(ids=['nvidia']), "ids 'nvidia' is not a vfio-pci id"),
+    (dict(ids=['nvidia']), "ids: 'nvidia' is not a PCI id"),
     (dict(kernel_args=['x y']), "kernel_args 'x y' is not a kernel argument"),
 ])
 def test_requests_are_refused_before_the_host_is_read(request_args, message):

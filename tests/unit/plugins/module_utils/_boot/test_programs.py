@@ -73,3 +73,11 @@ def test_a_program_that_cannot_run_is_a_config_error(tmp_path, error):
     with pytest.raises(ConfigError) as exc:
         Command(Host(str(tmp_path), Tool(raises=error)), ['dracut']).run()
     assert exc.value.msg.startswith('dracut could not run: ')
+
+
+def test_a_link_below_the_root_to_a_program_outside_it_is_never_run(tmp_path, monkeypatch):
+    sbin = tmp_path / 'usr' / 'sbin'
+    sbin.mkdir(parents=True)
+    (sbin / 'grubby').symlink_to('/bin/true')  # the real host's program: it would act on the real /boot
+    monkeypatch.setenv('PATH', str(sbin))
+    assert find(Host(str(tmp_path)), "grubby") is None

@@ -161,3 +161,14 @@ def test_check_mode_applies_nothing_and_later_steps_only_predict(tmp_path, monke
                                                    step_of('c', log)], check_mode=True)
     assert log == ['plan a (after )', 'plan b (after a, predicting)', 'plan c (after a,b, predicting)']
     assert result['changed'] is True and result['steps']['b'] is None and result['steps']['c']['changed']
+
+
+def test_any_error_after_steps_were_applied_undoes_them(tmp_path, monkeypatch):
+    log = []
+
+    def finish(host, reports):
+        raise RuntimeError('reading back failed')
+    monkeypatch.setenv('VFIO_PASSTHROUGH_ROOT', str(tmp_path))
+    with pytest.raises(RuntimeError):
+        run_steps(FakeModule(), lambda: ([step_of('a', log), step_of('b', log)], finish))
+    assert log[-2:] == ['undo b', 'undo a']

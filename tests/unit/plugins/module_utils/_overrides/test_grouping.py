@@ -17,7 +17,7 @@ from ansible_collections.vfio.passthrough.plugins.module_utils._overrides.plan i
                                                                                        requests_by_ids)
 
 BEHIND_BRIDGE = ['0000:02:01.0', '0000:02:01.1', '0000:02:02.0']
-HOST_DRIVERS = {'0000:02:01.0': 'e1000', '0000:02:01.1': 'e1000', '0000:02:02.0': 'snd_emu10k1'}
+HOST_DRIVERS = {'0000:02:01.0': 'e1000', '0000:02:01.1': 'e1000', '0000:02:02.0': 'snd_ens1370'}
 
 
 def req(device, driver='vfio-pci', **options):
@@ -103,7 +103,7 @@ def test_one_device_of_a_group_to_vfio_is_refused_naming_the_group_and_every_end
         plan_overrides(Host(), [req('02:01.0')])
     assert exc.value.msg.startswith(
         'IOMMU group 9 would be split between vfio and host drivers: 0000:02:01.0 (asked for) on vfio-pci, '
-        '0000:02:01.1 on e1000, 0000:02:02.0 on snd_emu10k1. VFIO can use a group only when ')
+        '0000:02:01.1 on e1000, 0000:02:02.0 on snd_ens1370. VFIO can use a group only when ')
     assert 'set iommu_group: true' in exc.value.msg and 'allow_split_group: true' in exc.value.msg
     assert exc.value.device == '0000:02:01.0' and exc.value.path == '/sys/kernel/iommu_groups/9/devices'
     assert exc.value.extra['endpoints'] == dict(HOST_DRIVERS, **{'0000:02:01.0': 'vfio-pci'})
@@ -126,7 +126,7 @@ def test_allow_split_group_goes_ahead_and_warns(x86):
     plan = plan_overrides(Host(), [req('02:01.0')], allow_split_group=True)
     assert plan.warnings == [
         'IOMMU group 9 is split between vfio and host drivers (allow_split_group): 0000:02:01.0 (asked for) on '
-        'vfio-pci, 0000:02:01.1 on e1000, 0000:02:02.0 on snd_emu10k1; VFIO cannot open the group until each of its '
+        'vfio-pci, 0000:02:01.1 on e1000, 0000:02:02.0 on snd_ens1370; VFIO cannot open the group until each of its '
         'endpoints is on vfio-pci, pci-stub or no driver']
     plan.apply()
     assert x86.driver('pci', '0000:02:01.0') == 'vfio-pci' and x86.driver('pci', '0000:02:01.1') == 'e1000'
@@ -184,8 +184,8 @@ def test_ids_with_group_mode_take_the_groups_of_the_devices_found(x86):
     plan = plan_overrides(Host(), requests)
     assert [c.key for c in plan.changes if c.entry] == ['pci/0000:01:00.0', 'pci/0000:01:00.1']
     # both ports of the card match: its group is taken once
-    requests = requests_by_ids(Host(), ['8086:1010'], driver='vfio-pci', iommu_group=True)
+    requests = requests_by_ids(Host(), ['8086:100e'], driver='vfio-pci', iommu_group=True)
     assert [c.key for c in plan_overrides(Host(), requests).changes if c.entry] == ['pci/' + n for n in BEHIND_BRIDGE]
     with pytest.raises(InvalidArgument) as exc:
-        requests_by_ids(Host(), ['8086:1010'], bus='css', driver='vfio_ccw')
+        requests_by_ids(Host(), ['8086:100e'], bus='css', driver='vfio_ccw')
     assert exc.value.msg == "ids select PCI devices; bus must be pci, not 'css'"

@@ -36,7 +36,7 @@ def test_members_are_listed_once_with_the_bridge_and_endpoints_leave_it_out(x86)
     assert groups.group_of('0000:02:02.0') == '9'
     assert groups.members('9') == BRIDGE_GROUP
     assert groups.endpoints('9') == [('0000:02:01.0', 'e1000'), ('0000:02:01.1', 'e1000'),
-                                     ('0000:02:02.0', 'snd_emu10k1')]
+                                     ('0000:02:02.0', 'snd_ens1370')]
     assert groups.endpoints('12', g.is_vfio_driver) == []
     assert groups.path('9') == '/sys/kernel/iommu_groups/9/devices'
     assert groups.members('99') == [] and x86.writes() == []
@@ -48,7 +48,7 @@ def test_a_group_is_viable_when_no_endpoint_is_on_a_host_driver(x86):
     on_vfio = dict((name, 'vfio-pci') for name in BRIDGE_GROUP[1:])
     assert g.Groups(Host(), drivers=on_vfio).viable('9')
     assert g.Groups(Host(), drivers=dict(on_vfio, **{'0000:02:02.0': 'pci-stub'})).viable('9')
-    assert not g.Groups(Host(), drivers=dict(on_vfio, **{'0000:02:02.0': 'snd_emu10k1'})).viable('9')
+    assert not g.Groups(Host(), drivers=dict(on_vfio, **{'0000:02:02.0': 'snd_ens1370'})).viable('9')
     assert g.Groups(Host(), drivers={'0000:00:03.0': None}).viable('6')
 
 
