@@ -4,7 +4,7 @@ Run inside a QEMU guest against its real sysfs (root /) and on the host against 
 host; ``compare.py`` holds the two side by side. It looks at what the modules read (device
 layout, links, values) and the errno of every refused write.
 
-    python3 conformance.py ROOT OUT.json                      x86: PCI and mtty (the x86 scenario)
+    python3 conformance.py ROOT OUT.json                      x86: PCI, IOMMU groups, SR-IOV, mtty (the x86 scenario)
     python3 conformance.py ROOT OUT.json CCW_DEVICE CCW_DEVICE2   s390: css, ccw, cio_ignore, vfio_ccw
 
 The s390 part runs in the s390x lab's guest (tests/kernel/s390, Debian's s390x Python) and against
@@ -26,6 +26,14 @@ import time
 NIC = '0000:00:02.0'     # QEMU -device e1000e,addr=02.0 / the x86 scenario's NIC
 SPARE = '0000:00:03.0'   # QEMU -device edu,addr=03.0 (no native driver) / the x86 scenario's spare
 NIC_DRIVER = 'e1000e'
+# The IOMMU group of a PCIe-to-PCI bridge: QEMU -device pci-bridge,addr=04.0 with a two-function e1000 at its
+# 01.0/01.1 and an ES1370 at 02.0 / the x86 scenario's bridge group. The kernel numbers the bridge's bus 01
+# and the group 4, the scenario bus 02 (its GPU has bus 01) and group 9: devices behind the bridge are named
+# by slot.function ("behind:01.1"), group numbers are not compared.
+BRIDGE = '0000:00:04.0'
+# QEMU's NVMe with SR-IOV (-device nvme,addr=05.0,sriov_max_vfs=7) / the x86 scenario's PF
+PF = '0000:00:05.0'
+IDS = ('vendor', 'device', 'class', 'subsystem_vendor', 'subsystem_device', 'revision')
 MTTY = 'sys/class/mdev_bus/mtty/mdev_supported_types'
 UUIDS = ['%08x-0000-4000-8000-0000000000%02x' % (0xc0ffee00 + i, i) for i in range(13)]
 
@@ -117,6 +125,155 @@ def pci(probe):
     probe.write('sys/bus/pci/drivers/vfio-pci/unbind', SPARE + '\n')
     probe.write('sys/bus/pci/drivers_probe', SPARE + '\n')
     probe.note('spare.driver.cleared', probe.driver(SPARE))
+
+
+def group_of(probe, bdf):
+    """The IOMMU group number of a PCI device, or None."""
+    try:
+        return os.path.basename(os.readlink(probe.p('sys/bus/pci/devices/%s/iommu_group' % bdf)))
+    except OSError:
+        return None
+
+
+def behind(probe):
+    """The devices on the bridge's secondary bus (the BDF entries of its directory)."""
+    return sorted(n for n in os.listdir(probe.p('sys/bus/pci/devices/' + BRIDGE))
+                  if re.match(r'^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$', n))
+
+
+def ids(probe, bdf):
+    """The id attributes of a PCI device."""
+    return dict((k, probe.read('sys/bus/pci/devices/%s/%s' % (bdf, k))) for k in IDS)
+
+
+def bind_vfio(probe, bdf):
+    """driver_override vfio-pci, the current driver unbound, drivers_probe: the write's answer."""
+    d = 'sys/bus/pci/devices/%s' % bdf
+    probe.write(d + '/driver_override', 'vfio-pci\n')
+    if probe.driver(bdf):
+        probe.write(d + '/driver/unbind', bdf + '\n')
+    return probe.write('sys/bus/pci/drivers_probe', bdf + '\n')
+
+
+def give_back(probe, bdf):
+    """Clear driver_override, leave vfio-pci, probe the default driver again."""
+    d = 'sys/bus/pci/devices/%s' % bdf
+    probe.write(d + '/driver_override', '\n')
+    if probe.driver(bdf) == 'vfio-pci':
+        probe.write('sys/bus/pci/drivers/vfio-pci/unbind', bdf + '\n')
+    probe.write('sys/bus/pci/drivers_probe', bdf + '\n')
+
+
+def groups(probe):
+    """The bridge's IOMMU group: who is in it, with which ids and drivers, and vfio-pci on the bridge and behind it."""
+    kids = behind(probe)
+    name = dict((b, 'behind:' + b[-4:]) for b in kids)
+    name[BRIDGE] = 'bridge'
+    g = group_of(probe, BRIDGE)
+    members = sorted(os.listdir(probe.p('sys/kernel/iommu_groups/%s/devices' % g))) if g else []
+    probe.note('group.bridge.members', sorted(name.get(m, m) for m in members))
+    probe.note('group.bridge.behind', [name[b] for b in kids])
+    probe.note('group.bridge.behind_same_group', [group_of(probe, b) == g for b in kids])
+    probe.note('group.bridge.member_links', sorted(
+        name.get(m, m) for m in members
+        if os.path.realpath(probe.p('sys/kernel/iommu_groups/%s/devices/%s' % (g, m)))
+        == os.path.realpath(probe.p('sys/bus/pci/devices/' + m))))
+    probe.note('group.bridge.ids', ids(probe, BRIDGE))
+    probe.note('group.bridge.driver', probe.driver(BRIDGE))
+    for b in kids:
+        probe.note('group.%s.ids' % name[b], ids(probe, b))
+        probe.note('group.%s.driver' % name[b], probe.driver(b))
+    # vfio-pci takes only normal headers: the bridge's probe fails (drivers_probe swallows it, bind answers)
+    d = 'sys/bus/pci/devices/%s' % BRIDGE
+    probe.write(d + '/driver_override', 'vfio-pci\n')
+    probe.note('group.bridge.vfio_probe', probe.write('sys/bus/pci/drivers_probe', BRIDGE + '\n'))
+    probe.note('group.bridge.vfio_probe.driver', probe.driver(BRIDGE))
+    probe.note('errno.group.bridge_vfio_bind', probe.write('sys/bus/pci/drivers/vfio-pci/bind', BRIDGE + '\n'))
+    probe.write(d + '/driver_override', '\n')
+    # one function alone on vfio-pci (the kernel allows the split: VFIO refuses only to open the group)
+    probe.note('group.split.probe', bind_vfio(probe, kids[0]))
+    probe.note('group.split.drivers', [probe.driver(b) for b in kids])
+    for b in kids[1:]:
+        probe.note('group.%s.vfio_probe' % name[b], bind_vfio(probe, b))
+    probe.note('group.all.drivers', [probe.driver(b) for b in [BRIDGE] + kids])
+    for b in kids:
+        give_back(probe, b)
+    probe.note('group.back.drivers', [probe.driver(b) for b in [BRIDGE] + kids])
+
+
+def wait_unbound(probe, bdfs, timeout):
+    """Wait until none of ``bdfs`` has a driver (the nvme driver lets go of a VF it cannot start)."""
+    return wait(lambda: all(probe.driver(b) is None for b in bdfs), timeout)
+
+
+def vfs(probe):
+    """The PF's virtfnN links and their targets, relative to the PF."""
+    d = probe.p('sys/bus/pci/devices/' + PF)
+    return sorted((n, os.readlink(os.path.join(d, n))) for n in os.listdir(d) if n.startswith('virtfn'))
+
+
+def sriov(probe):
+    """SR-IOV on the NVMe PF: its attributes, the errno of sriov_numvfs writes, the VFs, their links and groups."""
+    d = 'sys/bus/pci/devices/%s' % PF
+    n = d + '/sriov_numvfs'
+    names = ['sriov_totalvfs', 'sriov_numvfs', 'sriov_offset', 'sriov_stride', 'sriov_vf_device',
+             'sriov_drivers_autoprobe', 'sriov_vf_total_msix']
+    probe.note('sriov.pf.layout', probe.has(d, names))
+    probe.note('sriov.pf.modes', dict((f, oct(os.stat(probe.p(d + '/' + f)).st_mode & 0o777))
+                                      for f in probe.has(d, names)))
+    for f in names:
+        probe.note('sriov.pf.%s' % f, probe.read(d + '/' + f))
+    probe.note('sriov.pf.ids', ids(probe, PF))
+    probe.note('sriov.pf.driver', probe.driver(PF))
+    for label, data in (('garbage', 'garbage\n'), ('empty', '\n'), ('negative', '-1\n'), ('above_total', '8\n'),
+                        ('above_u16', '65536\n')):
+        probe.note('errno.sriov.numvfs_%s' % label, probe.write(n, data))
+    probe.note('sriov.numvfs.zero_when_zero', probe.write(n, '0\n'))
+    probe.note('errno.sriov.autoprobe_garbage', probe.write(d + '/sriov_drivers_autoprobe', 'x\n'))
+    # two VFs with drivers_autoprobe 1: nvme takes them, fails to start them (no resources) and lets go
+    probe.note('sriov.enable.hex', probe.write(n, '0x2\n'))
+    probe.note('sriov.enable.numvfs', probe.read(n))
+    probe.note('sriov.virtfn', vfs(probe))
+    vf1 = '0000:00:05.1'
+    v = 'sys/bus/pci/devices/%s' % vf1
+    probe.note('sriov.vf.physfn', os.readlink(probe.p(v + '/physfn')) if os.path.islink(probe.p(v + '/physfn'))
+               else None)
+    probe.note('sriov.vf.ids', ids(probe, vf1))
+    probe.note('sriov.vf.layout', probe.has(v, ['driver_override', 'physfn', 'iommu_group', 'sriov_vf_msix_count',
+                                                'vendor', 'device', 'class', 'subsystem']))
+    vfg = [group_of(probe, b) for b in ('0000:00:05.1', '0000:00:05.2')]
+    probe.note('sriov.vf.groups_own', [sorted(os.listdir(probe.p('sys/kernel/iommu_groups/%s/devices' % x)))
+                                       for x in vfg if x])
+    probe.note('sriov.vf.groups_new', [x not in (None, group_of(probe, PF), group_of(probe, BRIDGE)) for x in vfg]
+               + [len(set(vfg)) == 2])
+    probe.note('sriov.vf.driver_settled', wait_unbound(probe, ['0000:00:05.1', '0000:00:05.2'], 5))
+    probe.note('errno.sriov.numvfs_change', probe.write(n, '3\n'))
+    probe.note('sriov.numvfs.same', probe.write(n, '2\n'))
+    probe.note('errno.sriov.numvfs_above_when_enabled', probe.write(n, '8\n'))
+    probe.note('sriov.numvfs.after_refusals', probe.read(n))
+    # a VF on vfio-pci (driver_override), then 0: the VFs go, vfio-pci's (unopened) VF with them
+    probe.note('sriov.vf.vfio_probe', bind_vfio(probe, vf1))
+    probe.note('sriov.vf.vfio_driver', probe.driver(vf1))
+    probe.note('sriov.disable', probe.write(n, '0\n'))
+    probe.note('sriov.disabled.gone', [not os.path.lexists(probe.p(v)), vfs(probe)])
+    # drivers_autoprobe 0: VFs come without a driver
+    probe.note('sriov.autoprobe.off', probe.write(d + '/sriov_drivers_autoprobe', '0\n'))
+    probe.note('sriov.autoprobe.read', probe.read(d + '/sriov_drivers_autoprobe'))
+    probe.note('sriov.enable.all', probe.write(n, '7\n'))
+    probe.note('sriov.enable.all.virtfn', vfs(probe))
+    probe.note('sriov.enable.all.drivers', [probe.driver('0000:00:05.%d' % i) for i in range(1, 8)])
+    probe.note('sriov.noautoprobe.vfio_probe', bind_vfio(probe, vf1))
+    probe.note('sriov.noautoprobe.vfio_driver', probe.driver(vf1))
+    give_back(probe, vf1)
+    probe.note('sriov.noautoprobe.given_back', probe.driver(vf1))
+    probe.note('sriov.disable.all', probe.write(n, '0\n'))
+    probe.write(d + '/sriov_drivers_autoprobe', '1\n')
+    # without a PF driver there is no sriov_configure
+    probe.write('sys/bus/pci/drivers/%s/unbind' % probe.driver(PF), PF + '\n')
+    probe.note('errno.sriov.numvfs_no_driver', probe.write(n, '1\n'))
+    probe.note('errno.sriov.numvfs_zero_no_driver', probe.write(n, '0\n'))
+    probe.write('sys/bus/pci/drivers_probe', PF + '\n')
+    probe.note('sriov.pf.driver.back', probe.driver(PF))
 
 
 def mdev(probe):
@@ -541,6 +698,8 @@ def main():
         s390(probe, sys.argv[3], sys.argv[4])
     else:
         pci(probe)
+        groups(probe)
+        sriov(probe)
         mdev(probe)
         if root == '/':
             uevents(probe)

@@ -91,7 +91,7 @@ add() {
     for d in $(strings "$f" | sed -n 's/^depends=//p' | tr ',' ' '); do add "$d"; done
     LOAD+=("$n")
 }
-for m in virtio_pci 9pnet_virtio 9p vfio vfio_iommu_type1 vfio-pci mdev e1000e; do add "$m"; done
+for m in virtio_pci 9pnet_virtio 9p vfio vfio_iommu_type1 vfio-pci mdev e1000e e1000 nvme snd-ens1370; do add "$m"; done
 cp "$CACHE/mtty-$KVER.ko" "$RM/extra/mtty.ko"
 cp "$KM/modules.builtin" "$KM/modules.order" "$RM/" 2>/dev/null || true
 busybox depmod -b "$R" "$KVER"
@@ -101,7 +101,7 @@ cat > "$R/init" <<INIT
 mount -t proc p /proc; mount -t sysfs s /sys; mount -t devtmpfs d /dev
 dmesg -n 1   # the boot messages showed the kernel is alive; from here on only the LAB lines on the console
 echo "LAB-INIT uptime=\$(cut -d' ' -f1 /proc/uptime)s kernel=\$(uname -r)"
-for m in virtio_pci 9pnet_virtio 9p vfio vfio_iommu_type1 vfio-pci mdev mtty e1000e; do
+for m in virtio_pci 9pnet_virtio 9p vfio vfio_iommu_type1 vfio-pci mdev mtty e1000e e1000 nvme snd-ens1370; do
     modprobe \$m 2>/dev/null || echo "LAB: modprobe \$m failed"
 done
 mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=262144 hostroot /host || echo "LAB: 9p mount failed"
@@ -132,6 +132,11 @@ qrc=0
 guest_boot qemu-system-x86_64 -accel tcg,thread=multi -cpu max -smp 2 -m 2048 \
     -nographic -no-reboot -net none -machine q35 -device intel-iommu \
     -device e1000e,addr=02.0,romfile= -device edu,addr=03.0 \
+    -device pci-bridge,id=br0,chassis_nr=1,addr=04.0 \
+    -device e1000,bus=br0,addr=01.0,multifunction=on,romfile= -device e1000,bus=br0,addr=01.1,romfile= \
+    -device ES1370,bus=br0,addr=02.0 \
+    -device nvme-subsys,id=subsys0 \
+    -device nvme,serial=lab,subsys=subsys0,addr=05.0,sriov_max_vfs=7,sriov_vq_flexible=14,sriov_vi_flexible=7,max_ioqpairs=16,msix_qsize=8 \
     -virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
     -virtfs "local,path=$OUT,mount_tag=out,security_model=none" \
     -kernel "$K/vmlinux" -initrd "$WORK/initrd.gz" \

@@ -93,7 +93,7 @@ class Groups(object):
         The class is read only of the devices ``kind`` keeps, so that counting host drivers costs
         nothing in a group whose devices are all on vfio-pci.
         """
-        return [(name, driver) for name, driver in self._endpoints(group, kind)]
+        return list(self._endpoints(group, kind))
 
     def _endpoints(self, group, kind):
         """``endpoints``, one at a time (a caller that needs only the first reads no further)."""

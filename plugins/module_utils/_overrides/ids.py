@@ -7,8 +7,6 @@ An id is ``vendor:device[:subvendor[:subdevice[:class[:class_mask]]]]`` in hex; 
 out on the right match any device, and a device matches as pci_match_one_id() decides.
 """
 
-import re
-
 from .._core import names as _names
 from .._core.errors import InvalidArgument, NotFound
 from .._sysfs.device import Bus

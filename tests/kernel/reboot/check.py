@@ -22,9 +22,13 @@ TRANSIENT_MDEV = ('0b7fd4c2-3a61-4c1e-9a57-0d5e5a1a0003', 'mtty-1')
 # /usr/sbin/mdevctl, so it never starts a device at boot: the collection sees it, warns and starts them itself.
 EXPECT = {
     'tools': {'packages': True, 'boot_apply': 'driverctl', 'boot_start': 'builtin',
-              'warning': '/usr/sbin/mdevctl, which does not exist'},
+              'warning': '/usr/sbin/mdevctl, which does not exist', 'early': True},
     'bare': {'packages': False, 'boot_apply': 'builtin', 'boot_start': 'builtin'},
 }
+# Early binding by id (the vfio_pci role, tools variant): the e1000 at 00:07.0, unique in the guest
+EARLY_PCI = '0000:00:07.0'
+EARLY_ID = '8086:100e'
+EARLY_CONF = ['options vfio-pci ids=8086:100e', 'softdep e1000 pre: vfio-pci']
 TITLE = {'tools': 'with driverctl and mdevctl', 'bare': 'without driverctl and mdevctl'}
 OURS = re.compile(r'driverctl|mdevctl|vfio-passthrough')
 
@@ -141,6 +145,9 @@ def judge(run, v):
               ', '.join(ours) + ('; other failed units: %s' % ', '.join(after['failed_units'])
                                  if after['failed_units'] else ''))
 
+    if exp.get('early'):
+        early(v, res1, before, after)
+
     # The persistent part of the same playbook again: nothing to change.
     rc2 = text(os.path.join(d, 'playbook-2.rc'))
     r2 = recap(log2)
@@ -150,6 +157,35 @@ def judge(run, v):
     check(v, 'after the reboot the same playbook reports changed=0',
           r2 is not None and r2[1] == 0 and r2[2] == 0 and not changed,
           'recap %s%s' % (r2, '; changed: ' + ', '.join(changed) if changed else ''))
+
+
+def early(v, res1, before, after):
+    """The vfio_pci role's early binding: what it wrote, and that the next boot used it."""
+    r = (res1 or {}).get('early') or {}
+    check(v, 'vfio_pci role: changed, reboot_required, ids %s' % EARLY_ID,
+          r.get('changed') is True and r.get('reboot_required') is True and r.get('ids') == [EARLY_ID],
+          'changed %r, reboot_required %r, ids %r, actions %r' % (r.get('changed'), r.get('reboot_required'),
+                                                                  r.get('ids'), r.get('actions')))
+    if before is None or after is None:
+        check(v, 'early binding: guest states before and after the reboot', False, 'missing')
+        return
+    conf = (before.get('modprobe_conf') or '').splitlines()
+    check(v, 'early binding: /etc/modprobe.d/vfio-passthrough.conf has the ids and the softdep',
+          all(line in conf for line in EARLY_CONF), repr(before.get('modprobe_conf')))
+    wrote = before.get('etc_kernel_cmdline') or ''
+    check(v, 'early binding: the role kept intel_iommu=on in /etc/kernel/cmdline', 'intel_iommu=on' in wrote.split(),
+          repr(wrote))
+    check(v, 'after the reboot: /proc/cmdline is the command line the role wrote', after.get('cmdline') == wrote,
+          '/proc/cmdline %r' % after.get('cmdline'))
+    p = after['pci'].get(EARLY_PCI, {})
+    check(v, 'after the reboot: %s on vfio-pci by its id (no driver_override)' % EARLY_PCI,
+          p.get('driver') == 'vfio-pci' and p.get('driver_override') in (None, '(null)', ''),
+          'driver %s, driver_override %s' % (p.get('driver'), p.get('driver_override')))
+    # (udev loads a device's module only while it has no driver: with vfio-pci in the initramfs e1000 may never load)
+    check(v, 'after the reboot: e1000 never took %s (no kernel line of it about the device)' % EARLY_PCI,
+          after.get('kernel_e1000_0700') == [],
+          'e1000 loaded %r, its kernel lines about %s: %r' % (after.get('e1000_loaded'), EARLY_PCI,
+                                                              after.get('kernel_e1000_0700')))
 
 
 def main():

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The reboot lab: does what a playbook configures survive a real reboot? A minimal Debian bookworm
 # guest (systemd, udev, openssh-server, Debian's kernel of tests/kernel/lab.sh, mtty) boots in QEMU
-# (TCG, emulated Intel IOMMU, two e1000e and an edu device); the playbook configure.yml runs from
+# (TCG, emulated Intel IOMMU, two e1000e, an e1000 and an edu device); the playbook configure.yml runs from
 # the host over ssh, the guest reboots, and check.py judges what came back. Two variants, each on
 # a fresh copy-on-write overlay of one cached image: `tools` (driverctl and mdevctl installed) and
 # `bare` (both purged in the guest before the playbook). See README.md beside this file.
@@ -115,7 +115,7 @@ playbook() {  # playbook N [ansible-playbook options]
     echo "$rc" > "$V/playbook-$n.rc"
     echo "playbook $n: rc $rc, $(grep -a -E '^guest +:' "$V/playbook-$n.log" || echo 'no recap')"
 }
-state() { gssh "python3 - 0000:00:02.0 0000:00:03.0 0000:00:04.0" < "$HERE/state.py" > "$V/state-$1.json" || step_fail "state.py failed"; }
+state() { gssh "python3 - 0000:00:02.0 0000:00:03.0 0000:00:04.0 0000:00:07.0" < "$HERE/state.py" > "$V/state-$1.json" || step_fail "state.py failed"; }
 leave() {  # leave reboot|poweroff: mark the console for the watchdog, then go down
     # On a line of its own: the serial getty's login prompt may be on the console's last line.
     gssh "printf '\\nLAB-EXIT=0\\n' > /dev/ttyS0; nohup sh -c 'sleep 1; systemctl $1' > /dev/null 2>&1 &" || true
@@ -126,14 +126,26 @@ step_configure() {
         gssh 'dpkg --purge driverctl mdevctl' > "$V/purge.log" 2>&1 || step_fail "dpkg --purge failed: $(tail -3 "$V/purge.log")"
         echo "driverctl and mdevctl purged"
     fi
-    playbook 1
+    if [ "$1" = tools ]; then
+        # Early binding: the role keeps its command line in /etc/kernel/cmdline (the guest boots without a boot
+        # loader, so the lab plays one): it starts as the lab's command line without the IOMMU argument
+        gssh "echo '$APPEND_BASE' > /etc/kernel/cmdline" || step_fail "cannot write /etc/kernel/cmdline"
+        playbook 1 -e early_binding=true
+    else
+        playbook 1
+    fi
     state configured
+    if [ "$1" = tools ]; then
+        # the next boot gets what the role left: the command line and the initrd update-initramfs made again
+        gssh 'cat /etc/kernel/cmdline' > "$V/cmdline-next" || step_fail "cannot read /etc/kernel/cmdline"
+        gssh "cat /boot/initrd.img-$KVER" > "$V/initrd-next.img" || step_fail "cannot read the guest's initrd"
+    fi
     leave reboot
 }
 step_after() {
     wait_guest
     state after   # first, before anything touches the guest: what the boot did
-    playbook 2 --skip-tags now
+    if [ "$1" = tools ]; then playbook 2 --skip-tags now -e early_binding=true; else playbook 2 --skip-tags now; fi
     leave poweroff
 }
 
@@ -149,12 +161,11 @@ boot() {  # boot VARIANT N STEP: one guest run from power-on to its end, the ste
         guest_run "$v-$n" "$V/console-$n.log" -- qemu-system-x86_64 -accel tcg,thread=multi -cpu max -smp 2 -m 2048 \
             -nographic -no-reboot -machine q35 -device intel-iommu \
             -device e1000e,addr=02.0,romfile=,mac=52:54:00:00:00:02 -device edu,addr=03.0 \
-            -device e1000e,addr=04.0,romfile=,mac=52:54:00:00:00:04 \
+            -device e1000e,addr=04.0,romfile=,mac=52:54:00:00:00:04 -device e1000,addr=07.0,romfile=,mac=52:54:00:00:00:07 \
             -drive "file=$V/disk.qcow2,if=none,id=d0,format=qcow2,cache=unsafe" -device virtio-blk-pci,drive=d0,addr=05.0 \
             -netdev "user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:$PORT-:22" \
             -device virtio-net-pci,netdev=n0,mac=52:54:00:12:34:56,addr=06.0,romfile= \
-            -kernel "$IMG/vmlinuz" -initrd "$IMG/initrd.img" -pidfile "$V/qemu.pid" \
-            -append 'root=/dev/vda rw console=ttyS0 intel_iommu=on panic=-1 no_timer_check' || rc=$?
+            -kernel "$IMG/vmlinuz" -initrd "$INITRD" -pidfile "$V/qemu.pid" -append "$APPEND" || rc=$?
         # Silent (rc 2), or a kernel panic before ssh ever answered (nothing was done to the guest): once more.
         if [ "$try" = 1 ] && { [ "$rc" = 2 ] || { [ "$rc" != 0 ] && grep -aq 'Kernel panic' "$V/console-$n.log" \
                 && ! grep -q '^ssh answers' "$V/step-$n.log"; }; }; then
@@ -174,6 +185,9 @@ boot() {  # boot VARIANT N STEP: one guest run from power-on to its end, the ste
     [ "$rc" = 0 ] && [ "$src" = 0 ]
 }
 
+# The kernel command line without the IOMMU's argument (boot 1 adds intel_iommu=on; the tools variant's
+# boot 2 takes the whole line from the guest's /etc/kernel/cmdline, as the vfio_pci role left it)
+APPEND_BASE='root=/dev/vda rw console=ttyS0 panic=-1 no_timer_check'
 fail=0
 for v in $VARIANTS; do
     V=$RUN/$v
@@ -182,8 +196,13 @@ for v in $VARIANTS; do
     PORT=$("$REPO/.venv/bin/python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
     printf '[all]\nguest ansible_host=127.0.0.1 ansible_port=%s ansible_user=root ansible_ssh_private_key_file=%s ansible_python_interpreter=/usr/bin/python3\n' \
         "$PORT" "$KEY" > "$V/inventory.ini"
+    INITRD=$IMG/initrd.img APPEND="$APPEND_BASE intel_iommu=on"
     say "variant $v: boot 1, configure"
     if boot "$v" 1 configure; then
+        if [ "$v" = tools ]; then   # what the vfio_pci role left for the next boot
+            INITRD=$V/initrd-next.img APPEND=$(cat "$V/cmdline-next")
+            say "variant $v: boot 2 with the role's command line: $APPEND"
+        fi
         say "variant $v: boot 2 (after the reboot), check and replay"
         boot "$v" 2 after || fail=1
     else

@@ -65,6 +65,15 @@ for d in sorted(glob.glob('/sys/bus/mdev/devices/*')):
     real = os.path.realpath(d)
     state['mdevs'][os.path.basename(d)] = {'mdev_type': link(d + '/mdev_type'),
                                            'parent': os.path.basename(os.path.dirname(real))}
+# Early binding (the vfio_pci role, tools variant): what the boot was given and what it did with the e1000 at 00:07.0
+state['cmdline'] = read('/proc/cmdline')
+state['cpu_vendor'] = next((ln.split(':', 1)[1].strip() for ln in (read('/proc/cpuinfo') or '').splitlines()
+                            if ln.startswith('vendor_id')), None)
+state['etc_kernel_cmdline'] = read('/etc/kernel/cmdline')
+state['modprobe_conf'] = read('/etc/modprobe.d/vfio-passthrough.conf')
+state['e1000_loaded'] = os.path.isdir('/sys/module/e1000')
+state['kernel_e1000_0700'] = [ln for ln in run('journalctl', '-k', '-b', '--no-pager', '-o', 'cat').splitlines()
+                              if '0000:00:07.0' in ln and 'e1000' in ln]
 state['journal'] = run('journalctl', '-b', '--no-pager', '-o', 'short-monotonic', '-n', '60',
                        '-u', 'driverctl@*', '-u', 'vfio-passthrough*', '-u', 'mdevctl*', '-u', 'systemd-udevd',
                        '-u', 'systemd-modules-load')

@@ -83,6 +83,8 @@ def sriov_files(kernel, dev):
     t.attr(dev.path + '/sriov_stride', '%u\n' % pf.stride)
     t.attr(dev.path + '/sriov_vf_device', '%x\n' % pf.vf_device)  # "%x": no 0x, unlike the device attribute
     t.attr(dev.path + '/sriov_drivers_autoprobe', '', 0o644, 'sriov_drivers_autoprobe', pf)
+    # sriov_vf_total_msix: the PF driver's sriov_get_vf_total_msix(), 0 without one (nvme, every scenario driver)
+    t.attr(dev.path + '/sriov_vf_total_msix', '0\n')
     return pf
 
 
@@ -138,6 +140,8 @@ def add_vf(kernel, pf, index, name):
     vf.physfn = pf
     kernel.tree.link('%s/virtfn%d' % (pf.dev.path, index), vf.path)
     kernel.tree.link(vf.path + '/physfn', pf.dev.path)
+    # sriov_vf_attr_group (write-only): no scenario PF driver has sriov_set_msix_vec_count
+    kernel.tree.attr(vf.path + '/sriov_vf_msix_count', '', 0o200, 'sriov_vf_msix_count', vf)
     kernel.probe(vf)  # pci_bus_add_device(): can_probe() keeps it unbound while the PF does not autoprobe
     return vf
 
@@ -152,6 +156,17 @@ def disable(kernel, pf):
         kernel.tree.remove('/sys/kernel/iommu_groups/%d' % group)
         kernel.iommu_ids.put(group)
     pf.vfs = []
+
+
+@handles('sriov_vf_msix_count')
+def h_sriov_vf_msix_count(kernel, vf, node, data):
+    """sriov_vf_msix_count_store(), loosely: kstrtoint (EINVAL), then EOPNOTSUPP, as no scenario PF driver has
+    sriov_set_msix_vec_count (the kernel's EBUSY/ENOENT checks of the VF's and PF's drivers are not modelled)."""
+    try:
+        kstrtoul(data.lstrip('-') if data.startswith('-') else data)
+    except OSError:
+        fail(E.EINVAL)
+    fail(E.EOPNOTSUPP)
 
 
 @reads('sriov_drivers_autoprobe')
