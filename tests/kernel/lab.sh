@@ -134,7 +134,7 @@ guest_boot qemu-system-x86_64 -accel tcg,thread=multi -cpu max -smp 2 -m 2048 \
     -device e1000e,addr=02.0,romfile= -device edu,addr=03.0 \
     -device pci-bridge,id=br0,chassis_nr=1,addr=04.0 \
     -device e1000,bus=br0,addr=01.0,multifunction=on,romfile= -device e1000,bus=br0,addr=01.1,romfile= \
-    -device ES1370,bus=br0,addr=02.0 \
+    -audiodev none,id=noaudio -device ES1370,bus=br0,addr=02.0,audiodev=noaudio \
     -device nvme-subsys,id=subsys0 \
     -device nvme,serial=lab,subsys=subsys0,addr=05.0,sriov_max_vfs=7,sriov_vq_flexible=14,sriov_vi_flexible=7,max_ioqpairs=16,msix_qsize=8 \
     -virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \

@@ -28,12 +28,13 @@ BIN = os.path.join(REPO, '.venv', 'bin')
 MTTY = '/sys/class/mdev_bus/mtty/mdev_supported_types/mtty-1'
 MTTY_RUNNING = 12   # mtty has 24 ports; mtty-1 takes one each
 SPARE = '0000:00:03.0'
-REPEAT = 5
+REPEAT = 3
 UUID = '%08x-0000-4000-8000-00000000%04x'
 
 
 def kept_payload(module, args=None):
     """Run ``module`` once through ``ansible`` keeping its payload; return the payload's path."""
+    say('keeping the payload of %s' % module)
     remote = tempfile.mkdtemp(prefix='remote-')
     env = dict(os.environ, ANSIBLE_KEEP_REMOTE_FILES='1', ANSIBLE_REMOTE_TMP=remote)
     argv = [os.path.join(BIN, 'ansible'), 'localhost', '-m', module] + (['-a', args] if args else [])
@@ -45,10 +46,16 @@ def kept_payload(module, args=None):
     return found[0]
 
 
+def say(text):
+    """A progress line (the lab's watchdog stops a guest whose output files stop growing)."""
+    print(text, flush=True)
+
+
 def timed(argvs, env=None):
     """``{label: [seconds]}``: each command run REPEAT times, alternating, after one warm-up each."""
     times = dict((label, []) for label in argvs)
     for rep in range(REPEAT + 1):
+        say('  round %d of %d: %s' % (rep, REPEAT, ', '.join(argvs)))
         for label, argv in argvs.items():
             start = time.perf_counter()
             subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True,
