@@ -156,25 +156,16 @@ class BootChange(Change):
 
     @staticmethod
     def _put_back(reverses, edits, reruns=()):
+        """Reverse the commands, put the files back, run the rebuilds again: ``(done, not_done)``, each step tried."""
+        steps = [(c.shown, c.run) for c in reverses] + [(e.shown, e.put_back) for e in edits] + \
+            [(c.shown, c.run) for c in reruns]
         done, not_done = [], []
-        for command in reverses:
+        for shown, step in steps:
             try:
-                command.run()
-                done.append(command.shown)
+                if step() is not False:  # put_back says False when the file was as it should be already
+                    done.append(shown)
             except VfioError as exc:
-                not_done.append('%s (%s)' % (command.shown, exc.msg))
-        for edit in edits:
-            try:
-                if edit.put_back():
-                    done.append(edit.shown)
-            except VfioError as exc:
-                not_done.append('%s (%s)' % (edit.shown, exc.msg))
-        for command in reruns:
-            try:
-                command.run()
-                done.append(command.shown)
-            except VfioError as exc:
-                not_done.append('%s (%s)' % (command.shown, exc.msg))
+                not_done.append('%s (%s)' % (shown, exc.msg))
         return done, not_done
 
 
