@@ -1,6 +1,7 @@
 """Listing, side by side with the real tools, on a plain-file copy of the simulated host and on the simulator.
 
-1. 1,000 mdevs (500 running, 500 defined): mdev_info's process vs ``mdevctl list`` + ``mdevctl list -d``
+1. 1,000 mdevs (500 running, 500 defined): mdev_info's process vs ``mdevctl list`` + ``mdevctl list -d``;
+   1b. the same with ``report: lines``, which returns only the lines the shell task returns
 2. the types of 64 parents: mdev_info's process vs ``mdevctl types``
 3. overrides of 500 PCI devices: driver_override_info's process vs ``driverctl list-overrides``
 
@@ -147,18 +148,23 @@ def listing(results, tmp, repeat):
                             'mdev_info', {}, ('mdevctl list + mdevctl list -d',
                                               [['mdevctl', 'list'], ['mdevctl', 'list', '-d']]),
                             'mdevctl list && mdevctl list -d', shell=True)
+        # like for like: only the lines the shell task returns, no devices, no types read
+        lean = side_by_side(results, tmp, repeat, '1b. the same, report=lines (what the shell task returns)', sim,
+                            'mdev_info', {'report': ['lines']}, ('mdevctl list + mdevctl list -d',
+                                                                 [['mdevctl', 'list'], ['mdevctl', 'list', '-d']]),
+                            'mdevctl list && mdevctl list -d', shell=True)
     for kind, r in sorted(rows.items()):
         results.floor('0k. exit_json on the 1,000-mdev result (in-process)', kind, 'AnsibleModule.exit_json',
                       harness.stats(r['inprocess']['exit_json']),
                       note='%d kB of JSON: no_log scrubbing, encoding, the write' % (r['inprocess']['result_bytes'] // 1000))
-    row = rows['plain files']
-    results.target('mdev_info, 1,000 mdevs: module process <= 1.0x the shell task running mdevctl',
-                   '%.3f / %.3f s = %.2f' % (row['ours'][1]['median'], row['task'][1]['median'], row['vs_task']),
-                   1.0, row['vs_task'])
-    results.target('mdev_info, 1,000 mdevs: work above the module floor <= 2x mdevctl\'s whole run',
-                   '(%.3f - %.3f) / %.3f s = %.2f' % (row['ours'][1]['median'], row['floor'],
-                                                      row['bare'][1]['median'], row['above_vs_bare']),
-                   2.0, row['above_vs_bare'])
+    for row, how in ((rows['plain files'], ''), (lean['plain files'], ', report=lines')):
+        results.target('mdev_info%s, 1,000 mdevs: module process <= 1.0x the shell task running mdevctl' % how,
+                       '%.3f / %.3f s = %.2f' % (row['ours'][1]['median'], row['task'][1]['median'], row['vs_task']),
+                       1.0, row['vs_task'])
+        results.target('mdev_info%s, 1,000 mdevs: work above the module floor <= 2x mdevctl\'s whole run' % how,
+                       '(%.3f - %.3f) / %.3f s = %.2f' % (row['ours'][1]['median'], row['floor'],
+                                                          row['bare'][1]['median'], row['above_vs_bare']),
+                       2.0, row['above_vs_bare'])
     sim = harness.SimHost(os.path.join(tmp, 'types'), parents=64, types=4, active=0, defined=0, pci=0,
                           overrides=0, adapters=1, domains=1)
     with sim:

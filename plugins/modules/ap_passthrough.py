@@ -6,7 +6,7 @@
 DOCUMENTATION = r'''
 module: ap_passthrough
 short_description: Hand AP matrices (crypto adapters and domains) to guests in one task - masks, mdevs, validation
-version_added: 0.3.0
+version_added: 0.2.0
 description:
   - Does in one module run what M(vfio.passthrough.ap_masks), M(vfio.passthrough.mdev) and
     M(vfio.passthrough.mdev_validate) do one after the other, and what the C(vfio.passthrough.vfio_ap) role runs (the

@@ -6,7 +6,7 @@
 DOCUMENTATION = r'''
 module: ccw_passthrough
 short_description: Hand ccw devices (DASDs) to guests in one task - cio_ignore, vfio_ccw and one mdev each
-version_added: 0.3.0
+version_added: 0.2.0
 description:
   - Does in one module run what M(vfio.passthrough.cio_ignore), M(vfio.passthrough.driver_override) and
     M(vfio.passthrough.mdev) do one after the other for ccw devices, and what the C(vfio.passthrough.vfio_ccw) role

@@ -31,6 +31,18 @@ options:
     description: Only devices and types of this mdev type.
     type: str
     aliases: [mdev_type]
+  report:
+    description:
+      - What to return. C(devices) is I(devices); C(lines) is I(summary), I(list) and I(list_defined), the lines
+        mdevctl prints; C(types) is I(types). I(problems) is always returned.
+      - Without C(types) the parents' types are not read. On a host with a thousand devices the whole result is
+        some 330 kB, and every value of it costs time to return; a task that uses one part answers faster asking
+        for that part only (C(report=lines) returns what C(mdevctl list; mdevctl list -d) prints).
+    type: list
+    elements: str
+    choices: [devices, lines, types]
+    default: [devices, lines, types]
+    version_added: 0.2.0
 extends_documentation_fragment:
   - vfio.passthrough.attributes.info_module
   - vfio.passthrough.host
@@ -53,6 +65,11 @@ EXAMPLES = r'''
   loop_control:
     index_var: idx
 
+- name: Only the lines mdevctl list and mdevctl list -d print (types are not read)
+  vfio.passthrough.mdev_info:
+    report: lines
+  register: lines
+
 # Ad hoc: ansible myhost -m vfio.passthrough.mdev_info -a parent=matrix
 '''
 
@@ -62,25 +79,25 @@ summary:
     - One line per entry of I(devices), exactly as mdevctl prints it - for a definition the line of
       C(mdevctl list -d) (C(uuid parent type auto|manual), then C( (active)) when it runs), for a device that only
       runs the line of C(mdevctl list).
-  returned: always
+  returned: when report includes lines (the default)
   type: list
   elements: str
   sample: ['669d9b23-fe1b-4ecb-be08-a2fabca99b71 matrix vfio_ap-passthrough manual (active)']
 list:
   description: Exactly the lines C(mdevctl list) prints (running devices; C( (defined)) when a definition exists).
-  returned: always
+  returned: when report includes lines (the default)
   type: list
   elements: str
   sample: ['669d9b23-fe1b-4ecb-be08-a2fabca99b71 matrix vfio_ap-passthrough manual (defined)']
 list_defined:
   description: Exactly the lines C(mdevctl list -d) prints (definitions; C( (active)) when running).
-  returned: always
+  returned: when report includes lines (the default)
   type: list
   elements: str
   sample: ['669d9b23-fe1b-4ecb-be08-a2fabca99b71 matrix vfio_ap-passthrough manual (active)']
 devices:
   description: Active and defined devices, one entry per UUID, sorted by parent and UUID.
-  returned: always
+  returned: when report includes devices (the default)
   type: list
   elements: dict
   contains:
@@ -127,7 +144,7 @@ devices:
       type: bool
 types:
   description: Per parent, the supported mdev types and what they offer (C(mdevctl types)).
-  returned: always
+  returned: when report includes types (the default)
   type: dict
   sample: {matrix: {vfio_ap-passthrough: {name: VFIO AP Passthrough Device, device_api: vfio-ap,
            available_instances: 65536, description: null}}}
@@ -162,26 +179,19 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.vfio.passthrough.plugins.module_utils._core.argspec import host_options
 from ansible_collections.vfio.passthrough.plugins.module_utils._core.runner import run_info
-from ansible_collections.vfio.passthrough.plugins.module_utils._mdev.inventory import (
-    list_defined_lines, list_lines, listing, public, summary_line)
+from ansible_collections.vfio.passthrough.plugins.module_utils._mdev.inventory import VIEWS, report
 
 
 def main():
-    """Read devices, definitions and types; report them."""
+    """Read devices, definitions and types; report what the task asks for."""
     module = AnsibleModule(
         argument_spec=dict(host_options(changing=False), uuid=dict(type='str'), parent=dict(type='str'),
-                           type=dict(type='str', aliases=['mdev_type'])),
+                           type=dict(type='str', aliases=['mdev_type']),
+                           report=dict(type='list', elements='str', choices=list(VIEWS), default=list(VIEWS))),
         supports_check_mode=True,
     )
     p = module.params
-
-    def collect(host):
-        devices, types, problems = listing(host, p['uuid'], p['parent'], p['type'])
-        return {'summary': [summary_line(d) for d in devices], 'list': list_lines(devices),
-                'list_defined': list_defined_lines(devices), 'devices': [public(d) for d in devices],
-                'types': types, 'problems': problems}
-
-    run_info(module, collect)
+    run_info(module, lambda host: report(host, p['uuid'], p['parent'], p['type'], p['report']))
 
 
 if __name__ == '__main__':

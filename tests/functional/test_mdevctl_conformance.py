@@ -404,6 +404,11 @@ def test_list_lines_are_exactly_what_mdevctl_prints(seed, module):
     assert sorted(info['summary']) == sorted([
         '%s matrix vfio_ap-passthrough auto (active)' % AP, '%s matrix vfio_ap-passthrough manual' % U,
         '%s matrix vfio_ap-passthrough manual' % U2])
+    # report=lines: the same lines and nothing else, as a shell task running mdevctl would return them
+    lean = module('mdev_info', report='lines')
+    assert {k: lean[k] for k in ('summary', 'list', 'list_defined', 'problems')} == \
+        {'summary': info['summary'], 'list': info['list'], 'list_defined': info['list_defined'], 'problems': []}
+    assert 'devices' not in lean and 'types' not in lean and not lean['changed']
 
 
 # 9. driverctl

@@ -13,16 +13,18 @@ import uuid as _uuid
 from .errors import InvalidArgument
 
 MAX_NAME = 255
-_SAFE = re.compile(r'^[A-Za-z0-9_][A-Za-z0-9_.:+@-]*$')
-_BUS = re.compile(r'^[a-z0-9][a-z0-9_-]{0,63}$')
-_DRIVER = re.compile(r'^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$')
-_PCI = re.compile(r'^(?:([0-9a-f]{1,8}):)?([0-9a-f]{1,2}):([0-9a-f]{1,2})\.([0-7])$')
-_CSS = re.compile(r'^(?:(?:0x)?([0-9a-f]{1,2})\.([0-3])\.)?(?:0x)?([0-9a-f]{1,4})$')
-_AP_QUEUE = re.compile(r'^([0-9a-f]{1,2})\.([0-9a-f]{1,4})$')
-_NUMBER = re.compile(r'^[0-9]+(?:\.[0-9]*)?$')
-_AP_CARD = re.compile(r'^card([0-9a-f]{1,2})$')
-_PCI_ID_FIELD = re.compile(r'^(?:0x)?([0-9a-f]{1,4}|ffffffff)$')  # vfio-pci reads each field with %x
-_PCI_CLASS_FIELD = re.compile(r'^(?:0x)?([0-9a-f]{1,6})$')
+# patterns as text, compiled (and cached by re) on first use: a module process pays only for those it matches
+# with, not for a dozen compiles at import
+_SAFE = r'^[A-Za-z0-9_][A-Za-z0-9_.:+@-]*$'
+_BUS = r'^[a-z0-9][a-z0-9_-]{0,63}$'
+_DRIVER = r'^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$'
+_PCI = r'^(?:([0-9a-f]{1,8}):)?([0-9a-f]{1,2}):([0-9a-f]{1,2})\.([0-7])$'
+_CSS = r'^(?:(?:0x)?([0-9a-f]{1,2})\.([0-3])\.)?(?:0x)?([0-9a-f]{1,4})$'
+_AP_QUEUE = r'^([0-9a-f]{1,2})\.([0-9a-f]{1,4})$'
+_NUMBER = r'^[0-9]+(?:\.[0-9]*)?$'
+_AP_CARD = r'^card([0-9a-f]{1,2})$'
+_PCI_ID_FIELD = r'^(?:0x)?([0-9a-f]{1,4}|ffffffff)$'  # vfio-pci reads each field with %x
+_PCI_CLASS_FIELD = r'^(?:0x)?([0-9a-f]{1,6})$'
 PCI_ID_FORM = 'vendor:device[:subvendor[:subdevice[:class:class_mask]]], in hex, such as 10de:1eb8'
 _UUID = re.compile(r'[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z')
 
@@ -40,7 +42,7 @@ def _text(field, value):
 
 def _check(field, value, pattern, what):
     value = _text(field, value)
-    if value in ('.', '..') or not pattern.match(value):
+    if value in ('.', '..') or not re.match(pattern, value):
         raise InvalidArgument('%s %r is not a valid %s' % (field, value, what), value=value, field=field)
     return value
 
@@ -78,12 +80,12 @@ def safe_name(value, field='name'):
 
 def pci_address(value, field='device'):
     """``0000:00:02.0``; the short ``00:02.0`` gets domain 0000."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool) or _NUMBER.match(str(value)):
+    if isinstance(value, (int, float)) and not isinstance(value, bool) or re.match(_NUMBER, str(value)):
         # YAML 1.1 reads an unquoted 0000:01:00.0 as the sexagesimal number 60.0, and 00:02.0 as 2.0
         raise InvalidArgument('%s %r is a number, not a PCI address: YAML reads an unquoted address such as '
                               '0000:01:00.0 as a number (60.0); quote the address ("0000:01:00.0")' % (field, value),
                               value=str(value), field=field)
-    m = _PCI.match(_text(field, value).lower())
+    m = re.match(_PCI, _text(field, value).lower())
     if not m:
         raise InvalidArgument('%s %r is not a PCI address (DDDD:BB:DD.F or BB:DD.F)' % (field, value),
                               value=value, field=field)
@@ -95,7 +97,7 @@ def pci_address(value, field='device'):
 
 def ccw_busid(value, field='device'):
     """A css subchannel or ccw device id ``0.0.0313`` (cssid.ssid.number); a bare ``313`` is 0.0.0313."""
-    m = _CSS.match(_text(field, value).lower())
+    m = re.match(_CSS, _text(field, value).lower())
     if not m:
         raise InvalidArgument('%s %r is not a subchannel or device bus id (such as 0.0.0313)' % (field, value),
                               value=value, field=field)
@@ -110,10 +112,10 @@ def queue_name(adapter, domain):
 def ap_device(value, field='device'):
     """An AP queue ``05.0004`` or card ``card05``."""
     text = _text(field, value).lower()
-    m = _AP_QUEUE.match(text)
+    m = re.match(_AP_QUEUE, text)
     if m:
         return queue_name(int(m.group(1), 16), int(m.group(2), 16))
-    m = _AP_CARD.match(text)
+    m = re.match(_AP_CARD, text)
     if m:
         return 'card%02x' % int(m.group(1), 16)
     raise InvalidArgument('%s %r is not an AP queue (such as 05.0004) or card (card05)' % (field, value),
@@ -185,7 +187,7 @@ def pci_id_fields(text, field='ids'):
         raise InvalidArgument('%s: %r is not a PCI id (%s)%s' % (field, text, PCI_ID_FORM, hint), value=text, field=field)
     fields = []
     for i, part in enumerate(parts):
-        m = (_PCI_ID_FIELD if i < 4 else _PCI_CLASS_FIELD).match(part)
+        m = re.match(_PCI_ID_FIELD if i < 4 else _PCI_CLASS_FIELD, part)
         if not m:
             raise InvalidArgument('%s: %r is not a PCI id: %r is not a hex number of up to %s digits (%s)' % (
                 field, text, part, '4 (or ffffffff, any)' if i < 4 else '6', PCI_ID_FORM), value=text, field=field)

@@ -11,7 +11,6 @@ from collections import OrderedDict
 
 from .errors import VfioError
 from .host import Host
-from .plan import undo_all
 from .tools import ModuleTools
 
 MIN_PYTHON = (3, 6)
@@ -111,6 +110,7 @@ class _StepRun(object):
         try:
             return fn()
         except Exception as exc:
+            from .plan import undo_all  # here: the info modules, which share this file, never load the plan protocol
             undo_all(self.done, exc if isinstance(exc, VfioError) else VfioError(str(exc)))
             self.done = []
             raise

@@ -14,6 +14,8 @@ from . import sysfs as _mdev
 from .active import running_attrs
 from .config import ConfigStore, attrs_json
 
+VIEWS = ('devices', 'lines', 'types')  # what mdev_info can report
+
 
 def list_mdevs(host, uuid=None, parent=None, mdev_type=None, callouts=None):
     """``(devices, types, problems)`` of ``listing`` with the devices as reported."""
@@ -21,14 +23,34 @@ def list_mdevs(host, uuid=None, parent=None, mdev_type=None, callouts=None):
     return [public(e) for e in devices], types, problems
 
 
-def listing(host, uuid=None, parent=None, mdev_type=None, callouts=None):
+def report(host, uuid=None, parent=None, mdev_type=None, views=VIEWS):
+    """mdev_info's result: the ``views`` asked for (of ``VIEWS``), then ``problems``.
+
+    ``lines`` are ``summary``, ``list`` and ``list_defined``, mdevctl's own lines; types are read
+    only when ``types`` is asked for. Every value of a result costs exit_json time (its no_log scrub
+    and encoding), so a host with a thousand devices answers faster with only what the task uses.
+    """
+    devices, types, problems = listing(host, uuid, parent, mdev_type, with_types='types' in views)
+    result = {}
+    if 'lines' in views:  # before public(), which drops what only the lines need
+        result.update(summary=[summary_line(d) for d in devices], list=list_lines(devices),
+                      list_defined=list_defined_lines(devices))
+    if 'devices' in views:
+        result['devices'] = [public(d) for d in devices]
+    if 'types' in views:
+        result['types'] = types
+    result['problems'] = problems
+    return result
+
+
+def listing(host, uuid=None, parent=None, mdev_type=None, callouts=None, with_types=True):
     """What ``mdevctl list``, ``list -d`` and ``types`` show, merged per (parent, uuid), with filters.
 
     Returns ``(devices, types, problems)``: devices sorted by parent and uuid; types as
-    ``{parent: {type: info}}``; problems lists definition files that cannot be read. Keys that
-    start with ``_`` are for the summary lines only (``public`` drops them). A uuid
-    defined under several parents is listed once per parent; a running device is listed under
-    the parent it runs on. A running device also has ``active_attrs``, what it runs with: from
+    ``{parent: {type: info}}``, None without ``with_types``; problems lists definition files
+    that cannot be read. Keys that start with ``_`` are for the summary lines only (``public``
+    drops them). A uuid defined under several parents is listed once per parent; a running
+    device is listed under the parent it runs on. A running device also has ``active_attrs``, what it runs with: from
     the ``get attributes`` callout where a script answers (as ``mdevctl list`` shows), else for
     vfio_ap from the matrix the kernel shows; ``active_attrs_source`` says which.
     """
@@ -62,7 +84,7 @@ def listing(host, uuid=None, parent=None, mdev_type=None, callouts=None):
             entry['_definition_type'] = d.mdev_type if d else None
             entry['_file'] = (p, u) in store.names
             devices.append(entry)
-        types = _types(host, parent, mdev_type, dirs)
+        types = _types(host, parent, mdev_type, dirs) if with_types else None
     return devices, types, store.problems
 
 

@@ -30,8 +30,8 @@ class MdevType(object):
 
     def available(self, dirs=None):
         """available_instances, or None when it cannot be read."""
-        text = dirs.read(self.path(), 'available_instances') if dirs else _attr.read(self.path('available_instances'))
-        return int(text) if text and text.isdigit() else None
+        return _count(dirs.read(self.path(), 'available_instances') if dirs
+                      else _attr.read(self.path('available_instances')))
 
     def info(self, dirs=None):
         """name, device_api, available_instances and description, as mdevctl types shows them.
@@ -43,7 +43,13 @@ class MdevType(object):
                 return self.info(own)
         here = self.path()
         return {'name': dirs.read(here, 'name'), 'device_api': dirs.read(here, 'device_api'),
-                'available_instances': self.available(dirs), 'description': dirs.read(here, 'description')}
+                'available_instances': _count(dirs.read(here, 'available_instances')),
+                'description': dirs.read(here, 'description')}
+
+
+def _count(text):
+    """A count the kernel shows, or None when it shows none."""
+    return int(text) if text and text.isdigit() else None
 
 
 class Parent(object):
@@ -103,7 +109,7 @@ def running(host, dirs=None):
         parent_dir = dirs.target_dir(base, uuid)
         if parent_dir is None:
             continue  # removed since listdir
-        mdev_type = dirs.readlink(parent_dir, os.path.join(uuid, 'mdev_type'))
+        mdev_type = dirs.readlink(parent_dir, uuid + '/mdev_type')
         dirs.device_dirs[uuid] = parent_dir
         out[uuid] = (os.path.basename(parent_dir), os.path.basename(mdev_type) if mdev_type else None)
     return out

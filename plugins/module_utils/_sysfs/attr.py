@@ -54,10 +54,11 @@ def hint(attribute, code):
     return table.get(attribute) or table.get(None) or os.strerror(code)
 
 
-def read(path, default=None, dir_fd=None, shown=None):
+def read(path, default=None, dir_fd=None, shown_dir=None):
     """The attribute's text without its trailing newline, or ``default`` if it does not exist.
 
-    With ``dir_fd``, ``path`` is relative to that open directory and ``shown`` names it in errors.
+    With ``dir_fd``, ``path`` is relative to that open directory and ``shown_dir`` names the directory
+    in errors (joined only then: a listing reads thousands of attributes).
     """
     try:
         fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC, dir_fd=dir_fd)
@@ -68,7 +69,7 @@ def read(path, default=None, dir_fd=None, shown=None):
     except (IOError, OSError) as exc:
         if exc.errno in (E.ENOENT, E.ENOTDIR):
             return default
-        shown = shown or path
+        shown = os.path.join(shown_dir, path) if shown_dir else path
         raise SysfsError('reading %s failed: %s (%s)' % (shown, errno_name(exc.errno), exc.strerror),
                          path=shown, errno=exc.errno)
     return data.decode('utf-8', 'replace').rstrip('\n')

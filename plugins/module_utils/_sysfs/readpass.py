@@ -35,7 +35,7 @@ class ReadPass(object):
         fd = self.fd(directory)
         if fd is None:
             return default
-        return attr.read(name, default, dir_fd=fd, shown=os.path.join(directory, name))
+        return attr.read(name, default, dir_fd=fd, shown_dir=directory)
 
     def readlink(self, directory, name):
         """The target of the symlink ``directory/name``, or None."""

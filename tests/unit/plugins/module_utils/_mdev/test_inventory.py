@@ -5,7 +5,8 @@ import pytest
 from ansible_collections.vfio.passthrough.plugins.module_utils._core.errors import InvalidArgument
 from ansible_collections.vfio.passthrough.plugins.module_utils._core.host import Host
 from ansible_collections.vfio.passthrough.plugins.module_utils._mdev.config import ConfigStore, Definition
-from ansible_collections.vfio.passthrough.plugins.module_utils._mdev.inventory import list_mdevs, summary_line
+from ansible_collections.vfio.passthrough.plugins.module_utils._mdev import inventory
+from ansible_collections.vfio.passthrough.plugins.module_utils._mdev.inventory import list_mdevs, report, summary_line
 
 RUNNING = '11111111-1111-4111-8111-111111111111'
 BOTH = '22222222-2222-4222-8222-222222222222'
@@ -52,6 +53,23 @@ def test_filters_by_uuid_parent_and_type(three):
     assert devices == [] and types == {}
     devices, types, _problems = list_mdevs(Host(), parent='matrix', mdev_type='vfio_ccw-io')
     assert devices == [] and types == {}
+
+
+def test_report_has_every_view_by_default_in_a_fixed_order(three):
+    result = report(Host())
+    assert list(result) == ['summary', 'list', 'list_defined', 'devices', 'types', 'problems']
+    devices, types, _problems = list_mdevs(Host())
+    assert result['devices'] == devices and result['types'] == types
+    assert result['list'] == ['%s matrix %s manual' % (RUNNING, AP_TYPE), '%s matrix %s auto (defined)' % (BOTH, AP_TYPE)]
+    assert result['list_defined'] == ['%s matrix %s auto (active)' % (BOTH, AP_TYPE), '%s matrix %s manual' % (DEFINED, AP_TYPE)]
+
+
+def test_report_returns_only_the_views_asked_for_and_reads_no_types_without_them(three, monkeypatch):
+    full = report(Host())
+    monkeypatch.setattr(inventory, '_types', lambda *args: pytest.fail('types were read'))
+    assert report(Host(), views=['lines']) == {k: full[k] for k in ('summary', 'list', 'list_defined', 'problems')}
+    assert report(Host(), views=['devices']) == {k: full[k] for k in ('devices', 'problems')}
+    assert report(Host(), uuid=DEFINED, views=['devices'])['devices'] == [entry(DEFINED, 'manual', [], True, False)]
 
 
 def test_unreadable_definitions_are_reported_as_problems(tmp_path):
