@@ -34,10 +34,12 @@ options:
   report:
     description:
       - What to return. C(devices) is I(devices); C(lines) is I(summary), I(list) and I(list_defined), the lines
-        mdevctl prints; C(types) is I(types). I(problems) is always returned.
-      - Without C(types) the parents' types are not read. On a host with a thousand devices the whole result is
-        some 330 kB, and every value of it costs time to return; a task that uses one part answers faster asking
-        for that part only (C(report=lines) returns what C(mdevctl list; mdevctl list -d) prints).
+        mdevctl prints; C(types) is I(types). I(problems) is always returned, and an empty list returns it alone.
+      - Without C(types) the parents' types are not read. Without C(devices) no callout script is run and no
+        vfio_ap matrix read for what running devices run with (I(devices[].active_attrs)). On a host with a
+        thousand devices the whole result is some 330 kB, and every value of it costs time to return; a task
+        that uses one part answers faster asking for that part only (C(report=lines) returns what
+        C(mdevctl list; mdevctl list -d) prints).
     type: list
     elements: str
     choices: [devices, lines, types]
@@ -76,9 +78,9 @@ EXAMPLES = r'''
 RETURN = r'''
 summary:
   description:
-    - One line per entry of I(devices), exactly as mdevctl prints it - for a definition the line of
-      C(mdevctl list -d) (C(uuid parent type auto|manual), then C( (active)) when it runs), for a device that only
-      runs the line of C(mdevctl list).
+    - One line per listed device (what I(devices) has an entry for), exactly as mdevctl prints it - for a
+      definition the line of C(mdevctl list -d) (C(uuid parent type auto|manual), then C( (active)) when it runs),
+      for a device that only runs the line of C(mdevctl list).
   returned: when report includes lines (the default)
   type: list
   elements: str

@@ -14,7 +14,7 @@ from .errors import InvalidArgument
 
 MAX_NAME = 255
 # patterns as text, compiled (and cached by re) on first use: a module process pays only for those it matches
-# with, not for a dozen compiles at import
+# with, not for ten compiles at import
 _SAFE = r'^[A-Za-z0-9_][A-Za-z0-9_.:+@-]*$'
 _BUS = r'^[a-z0-9][a-z0-9_-]{0,63}$'
 _DRIVER = r'^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$'

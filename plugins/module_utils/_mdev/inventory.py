@@ -26,11 +26,14 @@ def list_mdevs(host, uuid=None, parent=None, mdev_type=None, callouts=None):
 def report(host, uuid=None, parent=None, mdev_type=None, views=VIEWS):
     """mdev_info's result: the ``views`` asked for (of ``VIEWS``), then ``problems``.
 
-    ``lines`` are ``summary``, ``list`` and ``list_defined``, mdevctl's own lines; types are read
-    only when ``types`` is asked for. Every value of a result costs exit_json time (its no_log scrub
-    and encoding), so a host with a thousand devices answers faster with only what the task uses.
+    ``lines`` are ``summary``, ``list`` and ``list_defined``, mdevctl's own lines. Types are read
+    only for ``types``, and what running devices run with (callout scripts, matrices) only for
+    ``devices``. Every value of a result also costs exit_json time (its no_log scrub and encoding),
+    so a host with a thousand devices answers faster with only what the task uses. With no view,
+    only the problems are reported.
     """
-    devices, types, problems = listing(host, uuid, parent, mdev_type, with_types='types' in views)
+    devices, types, problems = listing(host, uuid, parent, mdev_type, with_types='types' in views,
+                                       with_attrs='devices' in views)
     result = {}
     if 'lines' in views:  # before public(), which drops what only the lines need
         result.update(summary=[summary_line(d) for d in devices], list=list_lines(devices),
@@ -43,23 +46,26 @@ def report(host, uuid=None, parent=None, mdev_type=None, views=VIEWS):
     return result
 
 
-def listing(host, uuid=None, parent=None, mdev_type=None, callouts=None, with_types=True):
+def listing(host, uuid=None, parent=None, mdev_type=None, callouts=None, with_types=True, with_attrs=True):
     """What ``mdevctl list``, ``list -d`` and ``types`` show, merged per (parent, uuid), with filters.
 
     Returns ``(devices, types, problems)``: devices sorted by parent and uuid; types as
     ``{parent: {type: info}}``, None without ``with_types``; problems lists definition files
     that cannot be read. Keys that start with ``_`` are for the summary lines only (``public``
     drops them). A uuid defined under several parents is listed once per parent; a running
-    device is listed under the parent it runs on. A running device also has ``active_attrs``, what it runs with: from
-    the ``get attributes`` callout where a script answers (as ``mdevctl list`` shows), else for
-    vfio_ap from the matrix the kernel shows; ``active_attrs_source`` says which.
+    device is listed under the parent it runs on.
+
+    With ``with_attrs`` a running device also has ``active_attrs``, what it runs with: from the
+    ``get attributes`` callout where a script answers (as ``mdevctl list`` shows), else for
+    vfio_ap from the matrix the kernel shows; ``active_attrs_source`` says which. Without it no
+    script is run and no matrix read (mdevctl's lines do not show them).
     """
     uuid = _names.uuid(uuid) if uuid is not None else None
     parent = _names.safe_name(parent, 'parent') if parent is not None else None
     mdev_type = _names.safe_name(mdev_type, 'type') if mdev_type is not None else None
     store = ConfigStore(host)
     defined = store.definitions()
-    callouts = _callouts_of(host) if callouts is None else callouts
+    callouts = _callouts_of(host) if callouts is None and with_attrs else callouts
     devices = []
     with ReadPass() as dirs:
         active = _mdev.running(host, dirs)
@@ -74,7 +80,7 @@ def listing(host, uuid=None, parent=None, mdev_type=None, callouts=None, with_ty
             # plain dicts (ordered since Python 3.6): every container of a result costs exit_json time
             entry = {'uuid': u, 'parent': p, 'mdev_type': t, 'start': d.start if d else None,
                      'attrs': attrs_json(d.attrs) if d else [], 'defined': d is not None, 'active': act is not None}
-            if act:
+            if act and with_attrs:
                 try:
                     attrs, source = running_attrs(host, callouts, u, p, t, dirs)
                 except VfioError:

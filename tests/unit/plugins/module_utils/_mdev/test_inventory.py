@@ -66,10 +66,20 @@ def test_report_has_every_view_by_default_in_a_fixed_order(three):
 
 def test_report_returns_only_the_views_asked_for_and_reads_no_types_without_them(three, monkeypatch):
     full = report(Host())
+    assert report(Host(), views=['types']) == {k: full[k] for k in ('types', 'problems')}
     monkeypatch.setattr(inventory, '_types', lambda *args: pytest.fail('types were read'))
     assert report(Host(), views=['lines']) == {k: full[k] for k in ('summary', 'list', 'list_defined', 'problems')}
     assert report(Host(), views=['devices']) == {k: full[k] for k in ('devices', 'problems')}
     assert report(Host(), uuid=DEFINED, views=['devices'])['devices'] == [entry(DEFINED, 'manual', [], True, False)]
+    assert report(Host(), views=[]) == {'problems': []}
+
+
+def test_report_without_devices_runs_no_callout_and_reads_no_matrix(three, monkeypatch):
+    full = report(Host())
+    monkeypatch.setattr(inventory, '_callouts_of', lambda *args: pytest.fail('callout scripts were looked for'))
+    monkeypatch.setattr(inventory, 'running_attrs', lambda *args: pytest.fail('a running device\'s attrs were read'))
+    wanted = ('summary', 'list', 'list_defined', 'types', 'problems')
+    assert report(Host(), views=['lines', 'types']) == {k: full[k] for k in wanted}
 
 
 def test_unreadable_definitions_are_reported_as_problems(tmp_path):

@@ -2,6 +2,9 @@
 
 import os
 
+import pytest
+
+from ansible_collections.vfio.passthrough.plugins.module_utils._core.errors import SysfsError
 from ansible_collections.vfio.passthrough.plugins.module_utils._ap.matrix import read_matrix
 from ansible_collections.vfio.passthrough.plugins.module_utils._mdev import sysfs as _mdev
 from ansible_collections.vfio.passthrough.plugins.module_utils._sysfs.readpass import ReadPass
@@ -66,3 +69,13 @@ def test_definition_cache_follows_writes_and_removals(tmp_path):
     assert all(store.all()[u] == fresh[u] for u in fresh)
     changed.attrs.append(('assign_domain', '1'))  # the caller's object is not the cached one
     assert store.get(U[3]).attrs == [('assign_adapter', '3')]
+
+
+def test_a_failing_read_names_the_whole_path_and_errno(tmp_path):
+    (tmp_path / 'dev' / 'sub').mkdir(parents=True)
+    with ReadPass() as dirs:
+        assert dirs.read(str(tmp_path / 'dev'), 'missing', 'none') == 'none'
+        with pytest.raises(SysfsError) as failed:
+            dirs.read(str(tmp_path / 'dev'), 'sub')  # a directory: read(2) fails with EISDIR
+    assert failed.value.path == str(tmp_path / 'dev' / 'sub')
+    assert 'reading %s failed: EISDIR' % (tmp_path / 'dev' / 'sub') in failed.value.msg
