@@ -28,10 +28,9 @@ class MdevType(object):
         """True if the parent offers this type."""
         return os.path.isdir(self.path())
 
-    def available(self, dirs=None):
+    def available(self):
         """available_instances, or None when it cannot be read."""
-        return _count(dirs.read(self.path(), 'available_instances') if dirs
-                      else _attr.read(self.path('available_instances')))
+        return _count(_attr.read(self.path('available_instances')))
 
     def info(self, dirs=None):
         """name, device_api, available_instances and description, as mdevctl types shows them.

@@ -35,21 +35,23 @@ def users(host, dev, children):
     return found + _mounted_disks(host, dev) + _vfs_users(host, dev, children)
 
 
-def vf_users(host, vf, children):
-    """What removing one VF takes: a guest that may hold it (a vfio driver), and what ``users`` finds."""
-    found = []
-    driver = vf.driver
-    if driver is not None and 'vfio' in driver:
-        found.append('bound to %s (a guest may hold it)' % driver)
-    return found + users(host, vf, children)
+def vfs_users(host, bus, names, children):
+    """``(vf, what)`` for each user of the VFs ``names``: what removing them takes, a guest that may hold one
+    (a vfio driver) first, then what ``users`` finds."""
+    for name in names:
+        vf = bus.device(name)
+        driver = vf.driver
+        if driver is not None and 'vfio' in driver:
+            yield name, 'bound to %s (a guest may hold it)' % driver
+        for what in users(host, vf, children):
+            yield name, what
 
 
 def _vfs_users(host, dev, children):
     """What the VFs of a PF serve, each named ("its VF ..."); nothing for any other device."""
     if dev.bus.name != 'pci':
         return []
-    return ['its VF %s: %s' % (name, what) for name in virtfns(dev)
-            for what in vf_users(host, dev.bus.device(name), children)]
+    return ['its VF %s: %s' % pair for pair in vfs_users(host, dev.bus, virtfns(dev), children)]
 
 
 def online_ccw(dev):

@@ -79,10 +79,7 @@ def check_driver(dev, req):
 
 def check_vfs(host, dev, vfs, req, children, warnings):
     """Refuse (or, with ``force``, warn about) removing VFs that are in use; return what is taken."""
-    taken = []
-    for name in vfs:
-        vf = dev.bus.device(name)
-        taken.extend('%s: %s' % (name, what) for what in inuse.vf_users(host, vf, children))
+    taken = ['%s: %s' % pair for pair in inuse.vfs_users(host, dev.bus, vfs, children)]
     if not taken:
         return []
     what = '; '.join(taken)
